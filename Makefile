@@ -1,0 +1,31 @@
+# The whole set-up: `make run` and `make test` create .venv when missing, install the project into
+# it and run. Nothing has to be installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-fast bench workbook templates clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/insurance-xl run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -x -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+templates: $(STAMP)
+	$(BIN)/insurance-xl templates templates
+
+clean:
+	rm -rf $(VENV) out bench/data .pytest_cache

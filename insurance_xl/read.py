@@ -1,0 +1,284 @@
+"""Workbook(s) → Registers, reading sheets the way clerks really keep them.
+
+The header row is looked for below title rows, headers are matched through registers.py whatever
+their spacing, brackets or units, columns may come in any order, blank rows and 合计 rows are left
+out (and counted), and every other row is kept: a value that cannot be read becomes empty and a
+Finding. Sheets are read by fastexcel (Rust/calamine, measured fastest in bench/) as text, so an
+identifier is never turned into a number; registers.py decides how each column is parsed.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import WorkbookUnreadable
+from .findings import Finding, Location, Severity
+from .model import Registers, SheetLayout, empty_table
+from .registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Register, normalize_header
+from .safety import WORKBOOK_SUFFIXES, check_workbook_file
+from .values import EXPECTED, KIND_RULE, parse_column
+
+log = logging.getLogger(__name__)
+
+HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
+TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
+BACKUP_DIR = ".insurance-xl-backups"
+# Sheets this tool writes into clerks' workbooks; never read back as registers.
+OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
+_TOTAL_NOISE = re.compile(r"[\s:：]")
+
+
+def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
+    """Read a workbook, or every workbook in a folder (subfolders included), into Registers."""
+    root = Path(path)
+    files = list(workbook_files(root, skip_outputs))
+    if root.is_dir() and not files:
+        raise WorkbookUnreadable(root, "文件夹中没有 .xlsx/.xlsm 工作簿")
+    sheets: list[SheetRead] = []
+    unrecognised: list[tuple[str, str]] = []
+    for file in files:
+        name = str(file.relative_to(root)) if root.is_dir() else file.name
+        for item in read_workbook(file, name):
+            if isinstance(item, SheetRead):
+                sheets.append(item)
+            else:
+                unrecognised.append(item)
+    return assemble(sheets, unrecognised, str(root))
+
+
+def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
+    if not root.is_dir():
+        yield root
+        return
+    for file in sorted(root.rglob("*")):
+        rel = file.relative_to(root)
+        if any(part.startswith(".") or part == BACKUP_DIR for part in rel.parts):
+            continue
+        if file.name.startswith("~$") or file.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if skip_outputs and output_kind(file):
+            log.info("skipping %s: written by insurance-xl (%s)", rel, output_kind(file))
+            continue
+        yield file
+
+
+def output_kind(file: Path) -> str:
+    """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(file) as archive:
+            if "docProps/custom.xml" not in archive.namelist():
+                return ""
+            xml = archive.read("docProps/custom.xml")[:65536].decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile):
+        return ""
+    match = re.search(r'name="insurance-xl-kind"[^>]*>\s*<vt:lpwstr>([^<]*)<', xml)
+    return match[1] if match and match[1] != "store" else ""
+
+
+@dataclass
+class SheetRead:
+    layout: SheetLayout
+    table: pd.DataFrame
+    extras: pd.DataFrame
+    findings: list[Finding]
+
+
+def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]]:
+    """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
+    check_workbook_file(file)
+    grids = list(_load_grids(file))
+    for sheet, grid, col_offsets in grids:
+        yield from _read_grid(grid, col_offsets, name, sheet)
+
+
+def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(file))
+        for sheet_name in reader.sheet_names:
+            if sheet_name in OWN_SHEETS:
+                continue
+            sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+            offsets = [c.absolute_index for c in sheet.selected_columns]
+            grid = sheet.to_pandas() if sheet.width else pd.DataFrame()
+            grid.columns = range(len(grid.columns))
+            yield sheet_name, grid, offsets
+    except WorkbookUnreadable:
+        raise
+    except BaseException as exc:  # the one boundary: any parser failure, Rust panics included
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason[:200]}）") from None
+
+
+def read_grid(grid: pd.DataFrame, workbook: str, sheet: str, col_offsets: list[int] | None = None,
+              register: str | None = None) -> SheetRead | None:
+    """One sheet's cells (text, NaN for empty; row i is Excel row i+1) as a register, if it is one.
+
+    Used for workbooks on disk and for ranges of an open Excel book alike.
+    """
+    offsets = col_offsets if col_offsets is not None else list(range(grid.shape[1]))
+    for item in _read_grid(grid, offsets, workbook, sheet, register):
+        return item if isinstance(item, SheetRead) else None
+    return None
+
+
+def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str,
+               register: str | None = None) -> Iterator[SheetRead | tuple[str, str]]:
+    head = grid.head(HEADER_SCAN_ROWS)
+    found = detect_register(sheet, head, REGISTERS[register] if register else None)
+    if found is None:
+        if grid.notna().to_numpy().any():
+            yield (workbook, sheet)
+        return
+    reg, header_idx = found
+    yield _parse_sheet(grid, offsets, reg, header_idx, workbook, sheet)
+
+
+def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:
+    """The register a sheet holds and the index of its header row, or None.
+
+    A sheet named like a register is read as that register (its header row is the one matching
+    most of its headers); otherwise the row that matches most declared headers of any register
+    wins, and it must match at least three (two for the 3-column 设置).
+    """
+    named = only or register_for_sheet_name(sheet)
+    candidates = [named] if named else list(REGISTER_LIST)
+    best: tuple[int, float, int, Register] | None = None
+    rows = [[normalize_header(v) if isinstance(v, str) else "" for v in row] for row in head.itertuples(index=False)]
+    for reg in candidates:
+        for idx, cells in enumerate(rows):
+            matched = {c.key for c in (reg.match_header(cell) for cell in cells if cell) if c}
+            score = len(matched)
+            if score < (1 if named else min(3, len(reg.columns) - 1)):
+                continue
+            key = (score, score / len(reg.columns), -idx, reg)
+            if best is None or key[:3] > best[:3]:
+                best = key
+    if best is None:
+        return None
+    return best[3], -best[2]
+
+
+def register_for_sheet_name(sheet: str) -> Register | None:
+    name = normalize_header(sheet)
+    for reg in REGISTER_LIST:
+        if name in {normalize_header(n) for n in (reg.sheet, *reg.sheet_aliases)}:
+            return reg
+    for reg in REGISTER_LIST:  # '2026年客户管理统计明细表' and the like
+        if len(reg.sheet) >= 4 and normalize_header(reg.sheet) in name:
+            return reg
+    return None
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_idx: int,
+                 workbook: str, sheet: str) -> SheetRead:
+    header_cells = grid.iloc[header_idx].tolist()
+    mapping: dict[int, Column] = {}
+    extras: dict[int, str] = {}
+    for pos, text in enumerate(header_cells):
+        col = reg.match_header(text) if isinstance(text, str) else None
+        if col and col.key not in {c.key for c in mapping.values()}:
+            mapping[pos] = col
+        elif isinstance(text, str) and text.strip():
+            extras[pos] = _display_header(text)
+        elif grid.iloc[header_idx + 1:, pos].notna().any():
+            extras[pos] = f"(列{column_letter(offsets[pos])})"
+
+    body = grid.iloc[header_idx + 1:]
+    excel_rows = body.index.to_numpy(dtype="int64") + 1
+    used = sorted({*mapping, *extras})
+    cells = body[used] if used else body.iloc[:, :0]
+    blank = np.ones(len(body), dtype=bool)
+    totals = np.zeros(len(body), dtype=bool)
+    for pos in used:
+        texts = cells[pos].astype("str")
+        blank &= (texts.str.strip().fillna("") == "").to_numpy(dtype=bool)
+        totals |= texts.str.replace(_TOTAL_NOISE, "", regex=True).isin(TOTAL_LABELS).to_numpy(dtype=bool)
+    keep = ~blank & ~totals
+
+    layout = SheetLayout(
+        workbook=workbook, sheet=sheet, register=reg.key, header_row=header_idx + 1,
+        columns={c.key: (column_letter(offsets[p]), _display_header(header_cells[p])) for p, c in mapping.items()},
+        extras={h: column_letter(offsets[p]) for p, h in extras.items()},
+        rows_read=int(keep.sum()), blank_rows=int((blank & ~totals).sum()),
+        total_rows=[int(r) for r in excel_rows[totals]],
+    )
+    kept = cells[keep]
+    rows = excel_rows[keep]
+    table = empty_table(reg.key, len(kept))
+    findings: list[Finding] = []
+    for pos, col in mapping.items():
+        texts = kept[pos].reset_index(drop=True)
+        values, bad = parse_column(texts, col)
+        table[col.key] = values.astype(table[col.key].dtype) if len(values) else table[col.key]
+        if bad.any():
+            letter, header = layout.columns[col.key]
+            for i in np.flatnonzero(bad.to_numpy()):
+                row = int(rows[i])
+                findings.append(Finding(
+                    reg.key, KIND_RULE[col.kind], Severity.ERROR,
+                    Location(workbook, sheet, row, header, f"{letter}{row}"),
+                    f"「{header}」无法识别为{EXPECTED[col.kind]}：{texts.iloc[i]!r}，已按空值处理",
+                    key=col.key,
+                ))
+    table[WORKBOOK] = workbook
+    table[SHEET] = sheet
+    table[ROW] = rows
+    for group in reg.needed_columns:
+        if not any(key in layout.columns for key in group):
+            names = "或".join(f"「{reg.column(k).header}」" for k in group)
+            findings.append(Finding(
+                reg.key, "read.missing_column", Severity.ERROR,
+                Location(workbook, sheet, layout.header_row, reg.column(group[0]).header),
+                f"第{layout.header_row}行表头缺少必填列{names}",
+                key=group[0],
+            ))
+    extra_frame = kept[list(extras)].reset_index(drop=True) if extras else pd.DataFrame(index=range(len(kept)))
+    extra_frame.columns = list(extras.values())
+    return SheetRead(layout, table, extra_frame, findings)
+
+
+def _display_header(text: object) -> str:
+    """The header as the clerk wrote it, on one line."""
+    return re.sub(r"\s+", "", str(text)) if isinstance(text, str) else ""
+
+
+def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], source: str) -> Registers:
+    by_register: dict[str, list[SheetRead]] = {}
+    for item in sheets:
+        by_register.setdefault(item.layout.register, []).append(item)
+    tables, extras = {}, {}
+    findings: list[Finding] = []
+    layouts: list[SheetLayout] = []
+    for key in REGISTERS:
+        items = by_register.get(key, [])
+        parts = [i.table for i in items if len(i.table)]
+        tables[key] = pd.concat(parts, ignore_index=True) if parts else empty_table(key)
+        extra_parts = [i.extras for i in items if len(i.table)]
+        extras[key] = (pd.concat(extra_parts, ignore_index=True) if extra_parts
+                       else pd.DataFrame(index=range(len(tables[key]))))
+        for item in items:
+            layouts.append(item.layout)
+            findings.extend(item.findings)
+    return Registers(tables=tables, layouts=layouts, findings=findings, extras=extras,
+                     unrecognised=unrecognised, source=source)
