@@ -31,7 +31,7 @@ TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本�
 BACKUP_DIR = ".insurance-xl-backups"
 # Sheets this tool writes into clerks' workbooks; never read back as registers.
 OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
-_TOTAL_NOISE = re.compile(r"[\s:：]")
+_TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
 def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
@@ -213,7 +213,10 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
     for pos in used:
         texts = cells[pos].astype("str")
         blank &= (texts.str.strip().fillna("") == "").to_numpy(dtype=bool)
-        totals |= texts.str.replace(_TOTAL_NOISE, "", regex=True).isin(TOTAL_LABELS).to_numpy(dtype=bool)
+        maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+        if maybe.any():  # rare: normalise only the candidates
+            labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
+            totals[maybe] |= labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
     keep = ~blank & ~totals
 
     layout = SheetLayout(
