@@ -108,7 +108,15 @@ def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
                 continue
             sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
             offsets = [c.absolute_index for c in sheet.selected_columns]
-            grid = sheet.to_pandas() if sheet.width else pd.DataFrame()
+            grid = pd.DataFrame()
+            if sheet.width:
+                # Only columns holding something reach pandas: one stray value in column XFD makes
+                # a 16,384-column grid, and per-column work on it would take minutes.
+                batch = sheet.to_arrow()
+                used = [i for i in range(batch.num_columns) if batch.column(i).null_count < batch.num_rows]
+                if len(used) < batch.num_columns:
+                    batch, offsets = batch.select(used), [offsets[i] for i in used]
+                grid = batch.to_pandas()
             grid.columns = range(len(grid.columns))
             yield sheet_name, grid, offsets
     except WorkbookUnreadable:
