@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        _keep_mode(target, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         (verify or verify_workbook)(tmp)
@@ -120,6 +122,17 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
         if tmp.exists():
             tmp.unlink()
     return made
+
+
+def _keep_mode(target: Path, tmp: Path) -> None:
+    """mkstemp makes the temp file 0600: give it the old file's permissions (a store on a shared
+    folder must stay readable by the others), or the umask's default for a new file."""
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 
 
 def verify_workbook(path: Path) -> None:
