@@ -286,6 +286,15 @@ def write_title(ws: Worksheet, title: str, width: int, row: int = 1) -> None:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
 
 
+def print_landscape(ws: Worksheet, header_row: int) -> None:
+    """Printed on A4 landscape, one page wide, the header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+
+
 def fit_widths(ws: Worksheet, minimum: int = 6, maximum: int = 50) -> None:
     """Column widths from the longest text (CJK characters count double)."""
     widths: dict[int, int] = {}
