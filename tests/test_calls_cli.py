@@ -183,7 +183,7 @@ def test_run_writes_the_call_lists_and_the_collection_list_to_out(tmp_path, monk
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_opens_the_call_list_and_the_collection_list(written, tmp_path, sample_expected):
+def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_list(written, tmp_path, sample_expected):
     import subprocess
     import uuid
 
@@ -193,13 +193,19 @@ def test_libreoffice_opens_the_call_list_and_the_collection_list(written, tmp_pa
     store, out = written
     clerk_list = next(out.glob("*郑洁*.xlsx"))
     fill(clerk_list, SHEETS["电话"], "DA000149", 联系日期=dt.date(2026, 11, 24), 结果="已续保")
+    assert main(["calls", "import", str(clerk_list), "--into", str(store)]) == 0
     collection = tmp_path / "催款清单.xlsx"
     assert main(["overdue", *store_args(store, sample_expected["as_of"]), "--out", str(collection)]) == 0
     converted = tmp_path / "lo"
     profile = tmp_path / f"lo-profile-{uuid.uuid4().hex}"
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
-                    "--outdir", str(converted), str(clerk_list), str(collection)], check=True, capture_output=True,
-                   timeout=180)
+                    "--outdir", str(converted), str(clerk_list), str(store), str(collection)], check=True,
+                   capture_output=True, timeout=180)
     contacts = read_store(converted / clerk_list.name)["contacts"]  # saved by LibreOffice: still a register
     assert contacts.loc[contacts["outcome"] == "已续保", "archive_no"].tolist() == ["DA000149"]
+    edited, original = read_store(converted / store.name), read_store(sample("store.xlsx"))
+    assert len(edited["contacts"]) == len(original["contacts"]) + 1
+    last = edited["contacts"].iloc[-1]
+    assert (last["archive_no"], last["contact_date"], last["outcome"]) == ("DA000149", pd.Timestamp("2026-11-24"), "已续保")
+    assert len(edited["policies"]) == len(original["policies"])
     assert load_workbook(converted / collection.name).sheetnames[0] == "汇总"

@@ -1,8 +1,6 @@
 """edit.append_register_rows: rows appended inside the zip, nothing else in the workbook touched."""
 import datetime as dt
 import shutil
-import subprocess
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -61,9 +59,9 @@ def test_appending_to_the_sample_store_loses_no_row_and_touches_no_other_part(tm
     changed = {name for name, data in parts(store).items() if original.get(name) != data}
     assert changed == {sheet_part(store, "续保跟进记录")}
     assert result.backup and result.backup.read_bytes() == sample("store.xlsx").read_bytes()
-    wb = load_workbook(store)
-    assert wb["续保跟进记录"]["B52"].is_date and wb["续保跟进记录"]["F53"].is_date
-    assert wb["续保跟进记录"]["G53"].data_type == "s"
+    ws = load_workbook(store, read_only=True)["续保跟进记录"]
+    b52, f53, g53 = ws["B52"], ws["F53"], ws["G53"]
+    assert b52.is_date and f53.is_date and g53.data_type == "s"
 
 
 def test_rows_fill_the_preformatted_rows_of_the_template_table(tmp_path):
@@ -177,27 +175,6 @@ def test_appending_nothing_leaves_the_file_alone(tmp_path):
     result = append_register_rows(store, "contacts", new_rows([]))
     assert result.rows == () and result.backup is None
     assert store.read_bytes() == sample("store.xlsx").read_bytes()
-
-
-@pytest.mark.libreoffice
-def test_libreoffice_opens_the_edited_store_with_the_new_rows(tmp_path):
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) not installed")
-    store = tmp_path / "store.xlsx"
-    shutil.copy(sample("store.xlsx"), store)
-    append_register_rows(store, "contacts", new_rows())
-    out = tmp_path / "lo"
-    profile = f"file:///tmp/insurance-xl-lo-{uuid.uuid4().hex}"
-    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xlsx",
-                    "--outdir", str(out), str(store)], check=True, capture_output=True, timeout=180)
-    shutil.rmtree(profile.removeprefix("file://"), ignore_errors=True)
-    again = read_store(out / "store.xlsx")
-    original = read_store(sample("store.xlsx"))
-    assert len(again["contacts"]) == len(original["contacts"]) + 2
-    assert again["contacts"]["archive_no"].tolist()[-2:] == ["DA000042", "DA000050"]
-    assert again["contacts"]["contact_date"].dt.strftime("%Y-%m-%d").tolist()[-1] == "2026-11-25"
-    assert len(again["policies"]) == len(original["policies"])
 
 
 def test_a_sheet_named_like_the_register_without_its_headers_is_refused(tmp_path):
