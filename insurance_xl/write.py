@@ -38,7 +38,12 @@ DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = '"¥"#,##0.00'
 PERCENT_FORMAT = "0.0%"
 FORMULA_LEAD = ("=", "+", "-", "@")
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not representable in XML 1.0
+# Not representable in XML 1.0 (C0 controls but tab, LF, CR; lone surrogates; U+FFFE, U+FFFF): dropped
+# when written (SECURITY.md). A workbook holding one would not open.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Excel reads _xHHHH_ in cell text as an escaped character; a clerk's literal '_x0041_' must stay
+# literal, so its underscore is escaped the way Excel does it (_x005F_).
+_EXCEL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14)
@@ -184,14 +189,23 @@ def python_value(value: object) -> object:
     return value
 
 
+def xml_safe_text(text: str) -> str:
+    """Text as a cell can hold it: characters XML 1.0 cannot carry dropped."""
+    return _ILLEGAL.sub("", text)
+
+
+def cell_text(text: str) -> str:
+    """Text as written into a cell: XML-safe, and Excel's _xHHHH_ escapes kept literal."""
+    return _EXCEL_ESCAPE.sub(r"_x005F_\1", xml_safe_text(text))
+
+
 def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
     """Store a value; text that looks like a formula stays text (never evaluated)."""
     value = python_value(value)
     if isinstance(value, str):
-        value = _ILLEGAL.sub("", value)
-        cell.value = value
-        if value.startswith(FORMULA_LEAD):
-            cell.data_type = "s"
+        cell.value = cell_text(value)
+        # always a text cell: openpyxl would make '=…' a formula and '#N/A' an error value
+        cell.data_type = "s"
     else:
         cell.value = value
     if number_format:
@@ -202,7 +216,7 @@ def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
 def text_cell_value(value: object) -> object:
     """For write-only sheets: the value with illegal characters dropped (formula-safe via put())."""
     value = python_value(value)
-    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
+    return cell_text(value) if isinstance(value, str) else value
 
 
 # ---- sheets -------------------------------------------------------------------------------------
