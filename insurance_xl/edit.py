@@ -127,15 +127,18 @@ def append_register_rows(path: str | Path, register_key: str, frame: pd.DataFram
     date1904 = re.search(rb'date1904="(1|true)"', data.get("xl/workbook.xml", b"")) is not None
     styles = Styles(data["xl/styles.xml"].decode("utf-8") if "xl/styles.xml" in data else None)
     changed: dict[str, bytes] = {}
-    if located.layout is None:
-        position = {c.key: i for i, c in enumerate(reg.columns)}
-        cells = [{position[k]: v for k, v in values.items()} for values in _values(rows, register_key)]
-        headers = [(c.header, c.width + 2) for c in reg.columns]
-        part, written = new_sheet_parts(data, changed, reg.sheet, headers, cells, styles, date1904)
-        added: tuple[str, ...] = ()
-    else:
-        part = located.part
-        written, added = _append_to_sheet(data, changed, part, located.layout, register_key, rows, styles, date1904)
+    try:
+        if located.layout is None:
+            position = {c.key: i for i, c in enumerate(reg.columns)}
+            cells = [{position[k]: v for k, v in values.items()} for values in _values(rows, register_key)]
+            headers = [(c.header, c.width + 2) for c in reg.columns]
+            part, written = new_sheet_parts(data, changed, reg.sheet, headers, cells, styles, date1904)
+            added: tuple[str, ...] = ()
+        else:
+            part = located.part
+            written, added = _append_to_sheet(data, changed, part, located.layout, register_key, rows, styles, date1904)
+    except (KeyError, ValueError) as exc:  # a part missing or malformed: the workbook is damaged, not our data
+        raise WorkbookUnreadable(book, f"工作簿结构已损坏，无法追加（{exc}）") from None
     if styles.added:
         changed["xl/styles.xml"] = styles.xml.encode("utf-8")
     expected = len(located.table) + len(rows)

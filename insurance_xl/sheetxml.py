@@ -19,12 +19,12 @@ from defusedxml import ElementTree as SafeET
 
 from .read import column_letter
 from .registers import Kind
+from .write import cell_text as _cell_text
 
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 WORKSHEET_TYPE = REL_NS + "/worksheet"
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(["\'])(.*?)\2', re.S)
 REF = re.compile(r"^\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 # Built-in number formats that show a date (ECMA-376 §18.8.30), and custom codes that do.
@@ -140,7 +140,7 @@ def cell_value(value: object, kind: Kind) -> tuple[str, str] | None:
         return cell_value(value.item(), kind)
     if isinstance(value, (pd.Timestamp, dt.date)):
         return "text", pd.Timestamp(value).strftime("%Y-%m-%d")
-    text = _ILLEGAL.sub("", str(value))
+    text = _cell_text(str(value))  # as write.put() writes text: XML-safe, Excel escapes kept literal
     return ("text", text) if text != "" else None
 
 
@@ -385,9 +385,15 @@ def new_sheet_parts(data: dict[str, bytes], changed: dict[str, bytes], name: str
     sheet_ids = [int(i) for i in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bsheetId="(\d+)"', book)]
     r_prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', book)
     r_attr = f'{r_prefix[1]}:id="{rid}"' if r_prefix else f'xmlns:r="{REL_NS}" r:id="{rid}"'
-    closing = re.search(r"</((?:\w+:)?)sheets>", book)
+    closing = re.search(r"</((?:\w+:)?)sheets>", book) or re.search(r"<((?:\w+:)?)sheets\s*/>", book)
+    if closing is None:
+        raise ValueError("xl/workbook.xml 没有工作表列表（<sheets>）")
     entry = f'<{closing[1]}sheet name="{escape(name)}" sheetId="{max(sheet_ids, default=0) + 1}" {r_attr}/>'
-    changed["xl/workbook.xml"] = (book[:closing.start()] + entry + book[closing.start():]).encode("utf-8")
+    if closing[0].endswith("/>"):  # <sheets/>: an empty list becomes a list of one
+        entry = f"<{closing[1]}sheets>{entry}</{closing[1]}sheets>"
+        changed["xl/workbook.xml"] = (book[:closing.start()] + entry + book[closing.end():]).encode("utf-8")
+    else:
+        changed["xl/workbook.xml"] = (book[:closing.start()] + entry + book[closing.start():]).encode("utf-8")
     types = data["[Content_Types].xml"].decode("utf-8")
     override = (f'<Override PartName="/{part}" '
                 'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')

@@ -134,8 +134,19 @@ def with_shared_strings(data: bytes) -> bytes:
 
 # ---- mutations of one base ----------------------------------------------------------------------
 
-def mutations(base_name: str, data: bytes, rng: random.Random, per_family: int) -> Iterator[Case]:
-    """Every family of damage, `per_family` variants of the random ones."""
+FAMILIES = ("truncated", "zip-bitflip", "xml-bitflip", "missing-part", "content-type", "bad-rels", "bad-workbook",
+            "sst-range", "merge", "dimension", "far-cell", "cell-values", "control-chars", "sheet-structure")
+
+
+def mutations(base_name: str, data: bytes, rng: random.Random, per_family: int,
+              families: tuple[str, ...] = FAMILIES) -> Iterator[Case]:
+    """The families of damage asked for, `per_family` variants of the random ones."""
+    for case in _all_mutations(base_name, data, rng, per_family):
+        if case.family in families:
+            yield case
+
+
+def _all_mutations(base_name: str, data: bytes, rng: random.Random, per_family: int) -> Iterator[Case]:
     stem = Path(base_name).stem
     sheets = sheet_parts(data)
     parts = parts_of(data)
@@ -401,14 +412,14 @@ def hostile(base: bytes, encrypted: bytes | None, legacy_xls: bytes | None) -> I
                                                               + [("../../evil.txt", b"x"), ("/abs.txt", b"y")]))
 
 
-def corpus(bases: dict[str, tuple[bytes, int]], *, seed: int = 2026, encrypted: bytes | None = None,
+def corpus(bases: dict[str, tuple], *, seed: int = 2026, encrypted: bytes | None = None,
            legacy_xls: bytes | None = None) -> list[Case]:
-    """Every mutation of every base (name: (workbook, variants per random family)) plus the
-    hand-made hostile files, in a fixed order."""
+    """Every mutation of every base (name: (workbook, variants per random family[, families])) plus
+    the hand-made hostile files, in a fixed order."""
     rng = random.Random(seed)
     cases: list[Case] = []
-    for name, (data, per_family) in bases.items():
-        cases.extend(mutations(name, data, rng, per_family))
+    for name, (data, per_family, *families) in bases.items():
+        cases.extend(mutations(name, data, rng, per_family, *families))
     cases.extend(hostile(next(iter(bases.values()))[0], encrypted, legacy_xls))
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "corpus case names must be unique"
