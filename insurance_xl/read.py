@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本�
 BACKUP_DIR = ".insurance-xl-backups"
 # Sheets this tool writes into clerks' workbooks; never read back as registers.
 OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
-_TOTAL_NOISE = re.compile(r"[\s:：]")
+_TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
 def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
@@ -70,8 +71,6 @@ def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
 
 def output_kind(file: Path) -> str:
     """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(file) as archive:
             if "docProps/custom.xml" not in archive.namelist():
@@ -213,7 +212,10 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
     for pos in used:
         texts = cells[pos].astype("str")
         blank &= (texts.str.strip().fillna("") == "").to_numpy(dtype=bool)
-        totals |= texts.str.replace(_TOTAL_NOISE, "", regex=True).isin(TOTAL_LABELS).to_numpy(dtype=bool)
+        maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+        if maybe.any():  # rare: normalise only the candidates
+            labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
+            totals[maybe] |= labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
     keep = ~blank & ~totals
 
     layout = SheetLayout(
