@@ -6,7 +6,7 @@ import sys
 import time
 
 
-MODULES = ("bench_read",)  # each module: main() -> printable lines
+MODULES = ("bench_read", "bench_reconcile")  # each module: main() -> printable lines
 
 
 def main(names: list[str]) -> None:
