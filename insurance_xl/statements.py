@@ -11,7 +11,6 @@ statement for the wrong month can be refused.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from .findings import Finding, Location, Severity
 from .read import HEADER_SCAN_ROWS, TOTAL_LABELS, column_letter
 from .registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind, normalize_header
 from .safety import check_workbook_file
+from .statement_period import detect_period
 from .values import EXPECTED, KIND_RULE, parse_ids, parse_money
 
 MONEY_FIELDS = ("compulsory_premium", "commercial_premium", "premium", "commission")
@@ -61,10 +61,6 @@ _FUZZY = {
     "commission": (("手续费", "佣金"), ("率", "比例", "税")),
 }
 _NOTE_LABELS = re.compile(r"^(注|备注|说明|制表|审核|经办|复核|签字|盖章)")
-_PERIOD_KEY = re.compile(r"[\u4e00-\u9fff]{0,4}(?:期间|月份|账期|周期|所属期)")
-_NEXT_LABEL = re.compile(r"[\u4e00-\u9fff]{2,8}\s*[:：]")
-_FULL_DATE = re.compile(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?|(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
-_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\s*(?:年\s*(\d{1,2})\s*月|[./-]\s*(\d{1,2})(?![\d]))")
 
 
 @dataclass(frozen=True)
@@ -398,47 +394,3 @@ def _totals_findings(statement: Statement) -> list[Finding]:
                                f"对账单合计行「{FIELD_LABELS[key]}」为 {stated:,.2f}，明细之和为 {summed / 100:,.2f}",
                                key=key))
     return out
-
-
-def detect_period(texts: list[str]) -> tuple[tuple[str, ...], str]:
-    """The months a statement says it covers, and the text they were read from.
-
-    Text after a period label (结算期间：2026年10月, 账期 2026.10.01-2026.10.31) wins; without one, a
-    year-month in the title (人保财险2026年10月手续费清单) counts, but a full date there does not: it
-    is usually the date the statement was printed.
-    """
-    labelled: list[str] = []
-    titled: list[str] = []
-    label_text = title_text = ""
-    for raw in texts:
-        text = unicodedata.normalize("NFKC", raw)
-        for match in _PERIOD_KEY.finditer(text):
-            rest = text[match.end():].lstrip(" :：")
-            nxt = _NEXT_LABEL.search(rest)
-            segment = rest[:nxt.start()] if nxt else rest
-            months = _months_in(segment, full_dates=True)
-            if months:
-                labelled.extend(months)
-                label_text = label_text or f"{match.group()}：{segment.strip()}"
-        if not labelled:
-            months = _months_in(_FULL_DATE.sub(" ", text), full_dates=False)
-            if months:
-                titled.extend(months)
-                title_text = title_text or text.strip()
-    months = labelled or titled
-    return tuple(sorted(set(months))), (label_text if labelled else title_text)
-
-
-def _months_in(text: str, full_dates: bool) -> list[str]:
-    months = []
-    if full_dates:
-        for m in _FULL_DATE.finditer(text):
-            year, month = (m[1], m[2]) if m[1] else (m[4], m[5])
-            if 1 <= int(month) <= 12:
-                months.append(f"{int(year):04d}-{int(month):02d}")
-        text = _FULL_DATE.sub(" ", text)
-    for m in _YEAR_MONTH.finditer(text):
-        month = m[2] or m[3]
-        if 1 <= int(month) <= 12 and 1990 <= int(m[1]) <= 2100:
-            months.append(f"{int(m[1]):04d}-{int(month):02d}")
-    return months
