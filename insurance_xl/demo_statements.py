@@ -9,14 +9,16 @@ have and they do not, one they list and we never registered, a commission 12.30 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from .model import Registers
 from .reconcile import our_policies
-from .settings import Settings
+from .settings import Context, Settings
 from .write import save_workbook, stamp_kind
 
 LAYOUTS = ("picc", "pingan", "cpic")
@@ -144,3 +146,28 @@ def _cpic(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook
 
 
 _WRITERS = {"picc": _picc, "pingan": _pingan, "cpic": _cpic}
+
+
+def previous_month(day: dt.date) -> str:
+    first = day.replace(day=1) - dt.timedelta(days=1)
+    return first.strftime("%Y-%m")
+
+
+def reconcile_demo_month(registers: Registers, ctx: Context, out_dir: str | Path, seed: int) -> list[str]:
+    """`insurance-xl run`: last month's statements of every partner, reconciled, one workbook each."""
+    from .month_end import reconcile_month
+    from .reconcile_out import reconciliation_workbook
+
+    month = previous_month(ctx.as_of)
+    out = Path(out_dir)
+    demo_ctx = dataclasses.replace(ctx, settings=demo_statement_settings(ctx.settings))
+    lines = [f"{month} 手续费对账（示例对账单在 {out / 'statements'}）"]
+    for insurer, path in demo_statements(registers.tables, ctx.settings, month, seed, out / "statements").items():
+        result = reconcile_month(registers, demo_ctx, insurer, month, path)
+        rec, target = result.rec, out / f"对账-{insurer}-{month}.xlsx"
+        save_workbook(reconciliation_workbook(rec, result.statement, ctx.settings.store), target, kind="reconciliation")
+        diff = rec.totals["difference"]["commission"] / 100
+        lines.append(f"  {insurer}: 一致 {len(rec.matched)}，金额差异 {len(rec.differences)}，仅本店 {len(rec.only_ours)}，"
+                     f"仅保险公司 {len(rec.only_theirs)}，重复 {len(rec.duplicates)}，建议匹配 {len(rec.suggested)}；"
+                     f"手续费差额 {diff:,.2f} → {target.name}")
+    return lines

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.demo_statements import demo_statements, layout_of
+from insurance_xl.demo_statements import demo_statements, layout_of, reconcile_demo_month
 from insurance_xl.month_end import reconcile_month
 from insurance_xl.reconcile_out import reconciliation_json
 from insurance_xl.read import output_kind, read_store
@@ -164,3 +164,15 @@ def test_detail_list_totals_recalculate_in_libreoffice_to_the_core_totals(sample
     assert [round(v, 2) for v in total[6:9]] == [round(v, 2) for v in core]
     expected = sample_expected["reconcile"]
     assert core[:2] == (expected["ours_commission"], expected["theirs_commission"])
+
+
+def test_demo_month_end_reconciles_last_month_of_every_partner(tmp_path):
+    registers = read_store(sample("store.xlsx"))
+    ctx = Context(load_settings(sample("settings.toml")), dt.date(2026, 11, 24))
+    lines = reconcile_demo_month(registers, ctx, tmp_path, seed=3)
+    assert lines[0].startswith("2026-10 手续费对账")
+    written = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert written == sorted(f"对账-{name}-2026-10.xlsx" for name in ctx.settings.partners)
+    assert all(output_kind(p) == "reconciliation" for p in tmp_path.glob("*.xlsx"))
+    assert len(list((tmp_path / "statements").glob("*.xlsx"))) == 3
+    assert all("金额差异 1，仅本店 2，仅保险公司 2，重复 1，建议匹配 1" in line for line in lines[1:])
