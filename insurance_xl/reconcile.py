@@ -325,7 +325,7 @@ def _only_theirs(right: pd.DataFrame, suggested: pd.DataFrame, policies: pd.Data
     frame = pd.DataFrame({
         "key": right["key"].to_numpy(), "policy_no": right["policy_no"].to_numpy(), "plate": right["plate"].to_numpy(),
         "statement_sheet": right[SHEET].to_numpy(), "statement_rows": right["_rows"].to_numpy(),
-        "suggested_row": right["_entry"].map(suggested.set_index("theirs_entry")["row"]).astype("Int64").to_numpy(),
+        "suggested_row": right["_entry"].map(suggested.set_index("theirs_entry")["row"]).astype("Int64").array,
     })
     for f in fields:
         frame[f"{THEIRS}_{f}"] = right[f].astype("int64").to_numpy()

@@ -274,7 +274,9 @@ def _write_summary(ws: Worksheet, rec: Reconciliation, statement: Statement, sto
             ("使用的列", used), ("金额容差", f"{rec.tolerance_fen / 100:.2f} 元（差额不超过此数视为尾差）")]
     for i, (label, value) in enumerate(info, start=2):
         put(ws.cell(row=i, column=1), label).font = Font(bold=True)
-        put(ws.cell(row=i, column=2), value)
+        put(ws.cell(row=i, column=2), value).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=4)
+        ws.row_dimensions[i].height = 15 * (1 + len(str(value)) // 28)  # merged cells do not auto-fit
     totals = rec.totals
     table = pd.DataFrame([{"item": "笔数", "ours": totals["ours"]["lines"], "theirs": totals["theirs"]["lines"],
                            "difference": totals["difference"]["lines"]}]
@@ -320,12 +322,14 @@ def _detail_frame(rec: Reconciliation) -> pd.DataFrame:
     mine = rec.only_ours
     parts.append(pd.DataFrame({"policy_no": mine["key"], "plate": mine["plate"], "issue_date": mine["issue_date"],
                                "ours_premium": premium(mine, OURS), "ours_commission": mine[f"{OURS}_commission"],
-                               "theirs_commission": 0, "result": "仅本店：对账单未列示"}))
+                               "theirs_commission": 0, "result": "仅本店：对账单未列示" + _suggestion(
+                                   mine["suggested_statement_row"], "对账单第", "行")}))
     theirs = rec.only_theirs
     parts.append(pd.DataFrame({"policy_no": theirs["key"].fillna(theirs["policy_no"]), "plate": theirs["plate"],
                                "theirs_premium": premium(theirs, THEIRS), "ours_commission": 0,
                                "theirs_commission": theirs[f"{THEIRS}_commission"],
-                               "result": "仅保险公司：本店台账本月无此保单"}))
+                               "result": "仅保险公司：本店台账本月无此保单" + _suggestion(
+                                   theirs["suggested_row"], "本店台账第", "行") + _hint(theirs["hint"])}))
     dup = rec.duplicates[rec.duplicates["identical"].astype(bool)]
     for side in (OURS, THEIRS):
         extra = dup[dup["side"] == side]
@@ -338,10 +342,24 @@ def _detail_frame(rec: Reconciliation) -> pd.DataFrame:
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
         pd.DataFrame(columns=["policy_no"])
     for c in ("ours_premium", "theirs_premium", "ours_commission", "theirs_commission"):
-        frame[c] = (frame[c].astype("float64") / 100) if c in frame.columns else np.nan
-    frame["difference"] = frame["theirs_commission"].fillna(0) - frame["ours_commission"].fillna(0)
+        if c not in frame.columns:
+            frame[c] = np.nan
+    fen = frame["theirs_commission"].fillna(0).astype("int64") - frame["ours_commission"].fillna(0).astype("int64")
+    for c in ("ours_premium", "theirs_premium", "ours_commission", "theirs_commission"):
+        frame[c] = frame[c].astype("float64") / 100
+    frame["difference"] = fen / 100
     frame.insert(0, "no", np.arange(1, len(frame) + 1))
     return frame
+
+
+def _suggestion(rows: pd.Series, before: str, after: str) -> pd.Series:
+    text = rows.astype("str")
+    return pd.Series(np.where(rows.notna(), "（建议匹配：" + before + text + after + "）", ""), index=rows.index)
+
+
+def _hint(hints: pd.Series) -> pd.Series:
+    return pd.Series(np.where(hints.fillna("") != "", "（" + hints.fillna("").astype("str") + "）", ""),
+                     index=hints.index)
 
 
 def _write_detail_list(ws: Worksheet, rec: Reconciliation, store: str) -> None:
