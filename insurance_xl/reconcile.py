@@ -176,7 +176,7 @@ def reconcile(policies: pd.DataFrame, statement_lines: pd.DataFrame, insurer: st
         ours_lines=ours[["key", "plate_key", *fields, ROW]].reset_index(drop=True),
         theirs_lines=theirs[["key", "plate_key", *fields, ROW]].reset_index(drop=True),
         tolerance_fen=tolerance,
-        findings=tuple(_empty_amount_findings(ours_rows)),
+        findings=tuple(_scope_findings(ours_rows, insurer, month, ctx) + _empty_amount_findings(ours_rows)),
     )
     tie_out(result)
     return result
@@ -355,6 +355,20 @@ def _where_in_register(keys: pd.Series, policies: pd.DataFrame, prefix: str) -> 
     lookup = pd.Series(text.to_numpy(), index=found["key"].to_numpy())
     hints.loc[wanted.index] = wanted.map(lookup).fillna("").to_numpy()
     return hints
+
+
+def _scope_findings(ours: pd.DataFrame, insurer: str, month: str, ctx: Context) -> list[Finding]:
+    """A misspelt insurer shows as every line 'only theirs': say so plainly."""
+    out = []
+    where = Location("", REGISTERS["policies"].sheet, None, REGISTERS["policies"].column("insurer").header)
+    if ctx.settings.partners and insurer not in ctx.settings.partners:
+        out.append(Finding("policies", "reconcile.not_a_partner", Severity.WARNING, where,
+                           f"「{insurer}」不是设置中的合作保险公司（{'、'.join(ctx.settings.partners)}）", key="insurer"))
+    if not len(ours):
+        out.append(Finding("policies", "reconcile.no_policies", Severity.WARNING, where,
+                           f"本店台账中没有 {month} 出单、保险公司为「{insurer}」的本店保单，请核对保险公司名称和月份",
+                           key="insurer"))
+    return out
 
 
 def _empty_amount_findings(ours: pd.DataFrame) -> list[Finding]:

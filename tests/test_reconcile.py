@@ -212,3 +212,10 @@ def test_totals_always_tie_out_to_the_lines(ours, theirs):
     outcome_lines = len(rec.matched) + len(rec.differences)
     assert outcome_lines + len(rec.only_theirs) + int((rec.duplicates.query("side == 'theirs'")["copies"] - 1).sum()) \
         == len(theirs)
+
+
+def test_a_misspelt_insurer_is_said_plainly():
+    ctx = Context(load_settings(sample("settings.toml")), dt.date(2026, 11, 24))
+    rec = reconcile(OURS, statement(("P1", "京A1", 950, 3000, 788)), "人保", "2026-10", ctx, statement_fields=SPLIT)
+    assert [f.rule for f in rec.findings] == ["reconcile.not_a_partner", "reconcile.no_policies"]
+    assert "人保财险" in rec.findings[0].message
