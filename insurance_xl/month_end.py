@@ -22,7 +22,7 @@ from .model import Registers
 from .reconcile import Reconciliation, reconcile
 from .settings import Context
 from .statements import Statement, StatementForWrongMonth, StatementMapping, period_problem, read_statement
-from .write import atomic_write
+from .write import atomic_write, check_not_open
 
 LOCKS_DIR = ".insurance-xl-locks"  # a dot folder: never read as part of the store
 
@@ -61,6 +61,8 @@ class RecordedLock:
     amount_due: float
     fingerprint: str
     snapshot: Path
+    backup: Path | None = None
+    added_headers: tuple[str, ...] = ()
 
 
 def statement_mapping(ctx: Context, insurer: str) -> StatementMapping:
@@ -129,6 +131,8 @@ def record_lock(store: str | Path, registers: Registers, result: MonthEnd, as_of
     if result.status == "locked":
         raise ValueError("month already locked with these lines: nothing to record")
     row = lock_row(result.rec, result.state, result.fingerprint, as_of)
+    book = ledger_workbook(store, registers)
+    check_not_open(book)  # the clerk has the store open: refuse before writing anything
     folder = locks_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
     snap = _snapshot_path(folder, result.rec.insurer, result.rec.month, result.fingerprint)
@@ -137,11 +141,11 @@ def record_lock(store: str | Path, registers: Registers, result: MonthEnd, as_of
                       ensure_ascii=False, indent=1, default=str)
     atomic_write(snap, lambda tmp: tmp.write_text(body, encoding="utf-8"), keep_backup=False,
                  verify=_verify_snapshot)
-    book = ledger_workbook(store, registers)
     appended = append(book, "commission_settlements", row)
     first = row.iloc[0]
     return RecordedLock(book, getattr(appended, "sheet", ""), tuple(getattr(appended, "rows", ())), first["month"],
-                        first["adjusts"], float(first["amount_due"]), result.fingerprint, snap)
+                        first["adjusts"], round(float(first["amount_due"]), 2), result.fingerprint, snap,
+                        getattr(appended, "backup", None), tuple(getattr(appended, "added_headers", ())))
 
 
 def _verify_snapshot(path: Path) -> None:
@@ -171,5 +175,6 @@ def lock_json(result: MonthEnd, recorded: RecordedLock | None = None) -> dict:
     if recorded:
         out["recorded"] = {"workbook": str(recorded.workbook), "sheet": recorded.sheet, "rows": list(recorded.rows),
                            "month": recorded.month, "adjusts": recorded.adjusts, "amount_due": recorded.amount_due,
-                           "fingerprint": recorded.fingerprint}
+                           "fingerprint": recorded.fingerprint, "backup": str(recorded.backup) if recorded.backup
+                           else None, "added_headers": list(recorded.added_headers)}
     return out

@@ -194,6 +194,10 @@ def change_lines(result: "MonthEnd", recorded: "RecordedLock | None" = None) -> 
         what = f"调整行（调整 {recorded.adjusts}）" if recorded.adjusts else "锁定行"
         lines.append(f"  已写入 {recorded.workbook.name} · {recorded.sheet} 第{'、'.join(map(str, recorded.rows))}行："
                      f"{recorded.month} {what}，应收手续费 {recorded.amount_due:,.2f}，指纹 {recorded.fingerprint}")
+        if recorded.added_headers:
+            lines.append(f"  台账新增列：{'、'.join(recorded.added_headers)}")
+        if recorded.backup:
+            lines.append(f"  原台账已备份：{recorded.backup}")
     return lines
 
 

@@ -1,14 +1,23 @@
 """Locked months (§4.6, §4.9.4): a lock row with a fingerprint, changes reported, corrections in the next month."""
+import contextlib
 import datetime as dt
+import io
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
+
+from insurance_xl.cli import main
+from insurance_xl.read import read_store
 
 from insurance_xl.locks import canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state, next_month
 from insurance_xl.model import registers_from_tables, table_from_records
 from insurance_xl.month_end import MonthEnd, load_snapshot, locks_dir, record_lock
 
+from .conftest import sample
 from .test_reconcile import OURS, run, statement
 
 LINES = statement(("P1", "京A1", 950, 3000, 788), ("P2", "京A2", 950, 0, 38),
@@ -126,3 +135,75 @@ def test_an_unchanged_locked_month_records_nothing(tmp_path):
     with pytest.raises(ValueError):
         record_lock(tmp_path / "s.xlsx", registers_from_tables({}), result, dt.date(2026, 11, 6),
                     RecordingAppender(), {})
+
+
+# ---- through the command line, on a copy of the sample store ---------------------------------------
+
+def _cli(store, statement, *extra, as_of="2026-11-24"):
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["reconcile", str(store), "--settings", str(sample("settings.toml")), "--as-of", as_of, "--month", "2026-10",
+            "--insurer", "人保财险", "--statement", str(statement), "--json", *extra]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, json.loads(out.getvalue()) if out.getvalue() else None, err.getvalue()
+
+
+def test_lock_then_a_corrected_statement_reports_changes_and_books_an_adjustment(tmp_path, sample_expected):
+    store = tmp_path / "store.xlsx"
+    shutil.copy(sample("store.xlsx"), store)
+    before = read_store(store)
+    expected = sample_expected["reconcile"]
+
+    code, got, err = _cli(store, sample("statement.xlsx"), "--lock")
+    assert code == 0, err
+    recorded = got["lock"]["recorded"]
+    booked = before["commission_settlements"].query("month == '2026-10' and insurer == '人保财险'")["amount_due"].sum()
+    assert recorded["month"] == "2026-10" and recorded["adjusts"] is None
+    assert recorded["amount_due"] == round(expected["theirs_commission"] - booked, 2)
+    assert recorded["added_headers"] == ["对账指纹", "锁定日期"] and Path(recorded["backup"]).exists()
+    after = read_store(store)
+    for key in before.tables:  # nothing else in the workbook lost or changed
+        if key != "commission_settlements":
+            pd.testing.assert_frame_equal(before[key], after[key])
+    ledger_now = after["commission_settlements"]
+    assert len(ledger_now) == len(before["commission_settlements"]) + 1
+    assert ledger_now["fingerprint"].dropna().tolist() == [got["lock"]["fingerprint"]]
+
+    code, again, _ = _cli(store, sample("statement.xlsx"))
+    assert code == 0 and again["lock"]["status"] == "locked" and again["lock"]["recorded"] is None
+
+    corrected = tmp_path / "statement-corrected.xlsx"
+    wb = load_workbook(sample("statement.xlsx"))
+    ws = wb.active
+    row = next(c.row for c in ws["B"] if str(c.value).strip() == expected["differences"][0])
+    ws.cell(row=row, column=6).value = 999.99
+    wb.save(corrected)
+    untouched = store.read_bytes()
+    code, changed, err = _cli(store, corrected, "--lock", as_of="2026-12-02")
+    assert code == 1 and "--reopen" in err and store.read_bytes() == untouched
+    assert changed["lock"]["status"] == "changed"
+    assert [(c["side"], c["policy_no"], c["change"]) for c in changed["lock"]["changes"]] == \
+        [("theirs", expected["differences"][0], "changed")]
+    assert changed["lock"]["changes"][0]["commission_after"] == 999.99
+    # the numbers shown are the locked ones, not new ones
+    assert changed["totals"]["theirs"]["commission"] == expected["theirs_commission"]
+
+    code, reopened, err = _cli(store, corrected, "--reopen", "--lock", as_of="2026-12-02")
+    assert code == 0, err
+    adjustment = reopened["lock"]["recorded"]
+    assert (adjustment["month"], adjustment["adjusts"]) == ("2026-11", "2026-10")
+    assert adjustment["amount_due"] == round(reopened["totals"]["theirs"]["commission"] - expected["theirs_commission"], 2)
+    code, final, _ = _cli(store, corrected)
+    assert code == 0 and final["lock"]["status"] == "locked"
+    assert final["lock"]["amount_due_locked"] == reopened["totals"]["theirs"]["commission"]
+
+
+def test_lock_is_refused_while_the_store_is_open_and_nothing_is_written(tmp_path):
+    store = tmp_path / "store.xlsx"
+    shutil.copy(sample("store.xlsx"), store)
+    (tmp_path / "~$store.xlsx").write_bytes(b"")
+    before = store.read_bytes()
+    code, _, err = _cli(store, sample("statement.xlsx"), "--lock")
+    assert code == 2 and "打开" in err
+    assert store.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.xlsx", "~$store.xlsx"]
