@@ -199,7 +199,7 @@ _numbers = st.sampled_from(["P1", "P2", "P3", "P4", "P5", "p5", " P6", None])
 _fen = st.integers(min_value=-50_000, max_value=500_000)
 
 
-@hsettings(max_examples=25, deadline=None)
+@hsettings(max_examples=20, deadline=None)
 @given(ours=st.lists(st.tuples(_numbers, _fen, _fen), max_size=6),
        theirs=st.lists(st.tuples(_numbers, _fen, _fen), max_size=8))
 def test_totals_always_tie_out_to_the_lines(ours, theirs):
