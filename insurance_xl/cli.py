@@ -127,16 +127,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     say(f"示例门店 {store}")
     for line in register_summary(registers):
         say("  " + line)
-    run_validation(store, registers, next((str(p) for p in written if p.suffix == ".toml"), None), out)
+    toml = next((p for p in written if p.suffix == ".toml"), None)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
+    run_validation(store, registers, ctx, out)
     return EXIT_OK
 
 
-def run_validation(store: Path, registers: Registers, settings_file: str | None, out: Path) -> None:
+def run_validation(store: Path, registers: Registers, ctx: Context, out: Path) -> None:
     """`run`'s validation step: findings counted, the validated workbook beside the other results."""
     from .validate import validate
     from .validated import write_validated_workbook
 
-    ctx = Context(settings=settings_for(registers, settings_file), as_of=dt.date.today())
     validation = validate(registers, ctx)
     target = out / "validated-store.xlsx"
     write_validated_workbook(store, target, registers, validation, as_of=ctx.as_of,
