@@ -130,6 +130,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
+             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    from .kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    if not ctx.settings.own_brands:
+        sys.stderr.write("insurance-xl: 设置中没有本店品牌（own_brands），首保率、续保率、流失率将为空\n")
+    kpis = monthly_kpis(registers, ctx, args.month)
+    payload = kpis.to_json()
+    if args.json:
+        emit_json(payload)
+        return EXIT_OK
+    say(f"{ctx.settings.store} {payload['month']} 关键指标（截至 {ctx.as_of:%Y-%m-%d}）")
+    for key, label in RATE_LABELS.items():
+        value = payload[key]
+        num, den = kpis.fraction(key)
+        say(f"  {pad(label, 22)}{'—' if value is None else f'{value:.2%}':>9}   {num} / {den}")
+    for key in ("premium_compulsory", "premium_commercial", "commission"):
+        say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
+    for key, value in payload["counts"].items():
+        say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
+    return EXIT_OK
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal where CJK characters take two columns."""
+    used = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
 CommandSpec = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -148,8 +182,15 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2026, help="demo store seed")
 
 
+def _kpi_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+
+
 COMMANDS: tuple[CommandSpec, ...] = (
     ("run", "the main job on the built-in sample store", _run_args, cmd_run),
+    ("kpi", "the supervisor KPIs of a month", _kpi_args, cmd_kpi),
     ("demo", "write a realistic sample store", _demo_args, cmd_demo),
     ("templates", "write blank register workbooks", _templates_args, cmd_templates),
 )
