@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .kpi_counts import COUNT_KEYS, HERE, MONEY_KEYS, RATES, declared, kpi_history, month_number, prepare
+from .kpi_counts import COUNT_KEYS, MONEY_KEYS, RATES, declared, kpi_history, month_number, prepare
 from .model import Registers
 from .registers import FAILURE_REASONS, REGISTERS
 from .settings import Context
