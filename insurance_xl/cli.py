@@ -94,7 +94,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_store
 
-    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles)
+    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles, as_of=args.as_of)
     for path in written:
         say(str(path))
     return EXIT_OK
@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = write_demo_store(out / "demo-store", seed=args.seed)
+    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles)
     store = next(p for p in written if p.name == "store.xlsx")
     registers = read_store(store)
     say(f"示例门店 {store}")
@@ -380,10 +380,22 @@ def _templates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the blank register workbooks into")
 
 
+def parse_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text!r}")
+    return count
+
+
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the sample store into")
-    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same store)")
-    p.add_argument("--vehicles", type=int, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and date, same store)")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
+                   help="the store's last day: history runs three years up to it (default: today)")
 
 
 def _overdue_args(p: argparse.ArgumentParser) -> None:
@@ -404,6 +416,7 @@ def _calls_args(p: argparse.ArgumentParser) -> None:
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", default="out", help="where the demo store and results go (default ./out)")
     p.add_argument("--seed", type=int, default=2026, help="demo store seed")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="demo store size (own-brand vehicles)")
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
