@@ -147,6 +147,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     say(f"月报 {run_monthly_report(registers, ctx, out)}")
+    from .demo_statements import reconcile_demo_month  # §4.6: last month against each insurer's statement
+
+    for line in reconcile_demo_month(registers, ctx, out, args.seed):
+        say(line)
     return EXIT_OK
 
 

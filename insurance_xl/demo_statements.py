@@ -9,13 +9,13 @@ have and they do not, one they list and we never registered, a commission 12.30 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from .kpi import as_of_month
 from .model import Registers
 from .reconcile import our_policies
 from .settings import Context, Settings
@@ -148,17 +148,12 @@ def _cpic(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook
 _WRITERS = {"picc": _picc, "pingan": _pingan, "cpic": _cpic}
 
 
-def previous_month(day: dt.date) -> str:
-    first = day.replace(day=1) - dt.timedelta(days=1)
-    return first.strftime("%Y-%m")
-
-
 def reconcile_demo_month(registers: Registers, ctx: Context, out_dir: str | Path, seed: int) -> list[str]:
     """`insurance-xl run`: last month's statements of every partner, reconciled, one workbook each."""
     from .month_end import reconcile_month
     from .reconcile_out import reconciliation_workbook
 
-    month = previous_month(ctx.as_of)
+    month = as_of_month(ctx.as_of)
     out = Path(out_dir)
     demo_ctx = dataclasses.replace(ctx, settings=demo_statement_settings(ctx.settings))
     lines = [f"{month} 手续费对账（示例对账单在 {out / 'statements'}）"]
