@@ -6,9 +6,10 @@ reconciliation of it that finds other lines reports what changed, and the correc
 an adjustment row in the next month (调整月份 = the locked month) with the difference in amount due.
 
 Amount due (应收手续费) [decision]: the commission on the insurer's statement, the amount both
-parties sign for. The rows of a month (the clerk's own row, if any, the lock row and later
-adjustments) add up to it: the lock row carries what is not yet on the ledger, so nothing is
-counted twice and the uncollected-commission check (§4.9.4) sees every yuan still owed.
+parties sign for. The rows of a month (its own row, and adjustment rows with 调整月份 = the month) add
+up to it: a lock or adjustment row carries only what is not yet on the ledger, so nothing is counted
+twice and the uncollected-commission check (§4.9.4) sees every yuan still owed. The month keeps one
+row of its own (DOMAIN.md: one row per insurer and month); adjustment rows are extra by design.
 """
 from __future__ import annotations
 
@@ -52,7 +53,6 @@ class LockState:
     locked_on: dt.date | None
     amount_due: int  # fen: every ledger row of the month, adjustments included
     rows: tuple[int, ...]  # the ledger's Excel rows of the month
-    booked: int  # fen already on the ledger for the month itself (adjustment rows excluded)
 
     @property
     def locked(self) -> bool:
@@ -78,7 +78,6 @@ def lock_state(settlements: pd.DataFrame, insurer: str, month: str) -> LockState
         locked_on=latest["locked_on"].iloc[0].date() if len(latest) and pd.notna(latest["locked_on"].iloc[0]) else None,
         amount_due=int(to_fen(rows["amount_due"]).sum()),
         rows=tuple(int(r) for r in rows[ROW]),
-        booked=int(to_fen(settlements.loc[own.fillna(False).astype(bool), "amount_due"]).sum()),
     )
 
 
@@ -95,14 +94,17 @@ def amount_due(rec: Reconciliation) -> int:
 def lock_row(rec: Reconciliation, state: LockState, new_fingerprint: str, as_of: dt.date) -> pd.DataFrame:
     """The ledger row that locks `rec`'s month, or corrects it when it is already locked.
 
-    First lock: month M, amount due = the statement's commission less what the ledger already books
-    for M. Already locked: an adjustment row in M+1 (调整月份 = M) with the change in amount due.
+    First lock: the month's row (amount due = the statement's commission) or, when the clerk already
+    booked the month, an adjustment row of M in M (调整月份 = M) for the rest, so that the month keeps one
+    row of its own. Already locked: an adjustment row in M+1 (调整月份 = M) with the change in amount due.
     """
     due = amount_due(rec)
-    if state.locked:
+    if state.locked:  # a locked month is never edited: the correction goes into the next month
         month, adjusts, amount = next_month(rec.month), rec.month, due - state.amount_due
-    else:
-        month, adjusts, amount = rec.month, None, due - state.booked
+    elif state.rows:  # the clerk already booked the month: the lock adjusts it to the reconciled amount
+        month, adjusts, amount = rec.month, rec.month, due - state.amount_due
+    else:  # the lock row is the month's row
+        month, adjusts, amount = rec.month, None, due
     return pd.DataFrame([{
         "month": month, "insurer": rec.insurer, "amount_due": amount / 100, "fingerprint": new_fingerprint,
         "locked_on": pd.Timestamp(as_of), "adjusts": adjusts,

@@ -191,7 +191,8 @@ def change_lines(result: "MonthEnd", recorded: "RecordedLock | None" = None) -> 
                 lines.append(f"    {SIDE_LABELS[row['side']]} {label} {row['policy_no']} 手续费 {before or '—'} → "
                              f"{after or '—'}")
     if recorded:
-        what = f"调整行（调整 {recorded.adjusts}）" if recorded.adjusts else "锁定行"
+        what = ("锁定行" if not recorded.adjusts else "锁定行（补记本月已登记应收与对账结果之差）"
+                if recorded.adjusts == recorded.month else f"调整行（调整 {recorded.adjusts}，不改已锁定月份）")
         lines.append(f"  已写入 {recorded.workbook.name} · {recorded.sheet} 第{'、'.join(map(str, recorded.rows))}行："
                      f"{recorded.month} {what}，应收手续费 {recorded.amount_due:,.2f}，指纹 {recorded.fingerprint}")
         if recorded.added_headers:

@@ -300,7 +300,7 @@ REGISTER_LIST: tuple[Register, ...] = (
                    doc="fingerprint of both sides' lines when the month was locked"),
             Column("locked_on", "锁定日期", Kind.DATE, ("对账锁定日期",), width=11),
             Column("adjusts", "调整月份", Kind.MONTH, ("调整所属月份",), width=9,
-                   doc="on an adjustment row: the locked month it corrects"),
+                   doc="on an adjustment row: the month it adjusts (written by reconcile --lock)"),
         ),
         sheet_aliases=("手续费结算", "手续费台账"),
     ),

@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 
 from insurance_xl.cli import main
 from insurance_xl.read import read_store
+from insurance_xl.settings import Context, Settings
+from insurance_xl.validate import validate
 
 from insurance_xl.locks import canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state, next_month
 from insurance_xl.model import registers_from_tables, table_from_records
@@ -40,15 +42,21 @@ def test_fingerprint_ignores_row_order_but_not_amounts():
     assert fingerprint(canonical_lines(run(OURS, changed))) != fingerprint(canonical_lines(rec))
 
 
-def test_unlocked_month_gets_a_lock_row_for_what_the_ledger_does_not_book_yet():
+def test_first_lock_of_a_month_the_clerk_booked_adjusts_it_to_the_statement():
     rec = run(OURS, LINES)
     state = lock_state(ledger(("2026-10", "人保财险", 3000.00), ("2026-10", "平安产险", 99.0)), "人保财险", "2026-10")
-    assert not state.locked and state.rows == (3,) and state.booked == 300000
+    assert not state.locked and state.rows == (3,) and state.amount_due == 300000
     [row] = lock_row(rec, state, "ABC", dt.date(2026, 11, 5)).to_dict("records")
-    assert row["month"] == "2026-10" and pd.isna(row["adjusts"])
-    # the statement's commission is 3,868.45; the clerk's row already books 3,000.00
-    assert round(row["amount_due"], 2) == 868.45 and row["fingerprint"] == "ABC"
-    assert row["locked_on"] == pd.Timestamp("2026-11-05")
+    # the statement's commission is 3,868.45; the clerk's row already books 3,000.00: the month keeps one
+    # row of its own, the lock is an adjustment of the month for the rest
+    assert (row["month"], row["adjusts"], round(row["amount_due"], 2)) == ("2026-10", "2026-10", 868.45)
+    assert row["fingerprint"] == "ABC" and row["locked_on"] == pd.Timestamp("2026-11-05")
+
+
+def test_first_lock_of_an_unbooked_month_is_the_month_row():
+    [row] = lock_row(run(OURS, LINES), lock_state(ledger(), "人保财险", "2026-10"), "ABC",
+                     dt.date(2026, 11, 5)).to_dict("records")
+    assert (row["month"], round(row["amount_due"], 2)) == ("2026-10", 3868.45) and pd.isna(row["adjusts"])
 
 
 def test_locked_month_adds_up_its_rows_and_adjustments_and_keeps_the_latest_fingerprint():
@@ -158,9 +166,9 @@ def test_lock_then_a_corrected_statement_reports_changes_and_books_an_adjustment
     assert code == 0, err
     recorded = got["lock"]["recorded"]
     booked = before["commission_settlements"].query("month == '2026-10' and insurer == '人保财险'")["amount_due"].sum()
-    assert recorded["month"] == "2026-10" and recorded["adjusts"] is None
+    assert recorded["month"] == "2026-10" and recorded["adjusts"] == "2026-10"  # the clerk's row stays the month's
     assert recorded["amount_due"] == round(expected["theirs_commission"] - booked, 2)
-    assert recorded["added_headers"] == ["对账指纹", "锁定日期"] and Path(recorded["backup"]).exists()
+    assert recorded["added_headers"] == ["对账指纹", "锁定日期", "调整月份"] and Path(recorded["backup"]).exists()
     after = read_store(store)
     for key in before.tables:  # nothing else in the workbook lost or changed
         if key != "commission_settlements":
@@ -207,3 +215,16 @@ def test_lock_is_refused_while_the_store_is_open_and_nothing_is_written(tmp_path
     assert code == 2 and "打开" in err
     assert store.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.xlsx", "~$store.xlsx"]
+
+
+def test_adjustment_rows_are_not_duplicate_months_and_may_be_negative():
+    """Validation (DOMAIN: one row per insurer and month) leaves the rows `--lock` writes alone."""
+    settlements = ledger(("2026-10", "人保财险", 3000.00),
+                         ("2026-10", "人保财险", -131.55, "F1", "2026-11-05", "2026-10"),
+                         ("2026-11", "人保财险", 12.30, "F2", "2026-12-02", "2026-10"),
+                         ("2026-11", "人保财险", 5000.00),
+                         ("2026-11", "人保财险", 7.00))
+    found = validate(registers_from_tables({"commission_settlements": settlements}),
+                     Context(Settings(), dt.date(2026, 12, 5))).findings
+    rules = {(f.rule, f.location.row) for f in found if f.register == "commission_settlements"}
+    assert rules == {("commission.duplicate_month", 7)}  # two rows of the month's own: still an error
