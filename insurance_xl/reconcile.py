@@ -374,7 +374,9 @@ def _scope_findings(ours: pd.DataFrame, insurer: str, month: str, ctx: Context) 
 def _empty_amount_findings(ours: pd.DataFrame) -> list[Finding]:
     reg = REGISTERS["policies"]
     out = []
-    for key in ("commission", "compulsory_premium", "commercial_premium"):
+    # an empty premium is common (交强险 only: no 商业险保费) and shows as a difference if it matters;
+    # an empty commission on our side is worth a word
+    for key in ("commission",):
         empty = ours[ours[key].isna()]
         for wb, sheet, row in zip(empty[WORKBOOK], empty[SHEET], empty[ROW]):
             header = reg.column(key).header
