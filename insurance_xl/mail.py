@@ -1,0 +1,371 @@
+"""E-mailing the monthly report: once per month and recipient, with personal data kept out.
+
+§4.7.2: each store sends its monthly report by a fixed day; a late or missing report is penalised
+(§4.9.1), and a report sent twice confuses the regional section's consolidation. So (ARCHITECTURE.md
+"Files we touch · E-mail"):
+- one message per recipient, with a Message-ID derived from store + month + recipient;
+- a sent ledger (JSON lines, beside the .eml files in the outbox folder) records every message
+  sent and every failure; a month and recipient already sent is skipped unless `resend`; the
+  ledger is locked while sending, so two runs at once cannot both send;
+- the body is a short Chinese summary built only from the KPI numbers (never from register text),
+  and the attached workbook is refused when it contains a personal value of the store (§4.8.1,
+  §4.9.3).
+The report builder and its KPIs are given (`Report`); this module neither reads registers nor
+computes KPIs.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import InsuranceXlError, SettingsError
+from .mail_transport import DeliveryFailed, Transport
+from .mask import mask_text
+from .model import Registers
+from .registers import REGISTERS
+from .settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+LEDGER_NAME = "sent-ledger.jsonl"
+MESSAGE_DOMAIN = "insurance-xl.local"
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@dataclass(frozen=True)
+class Report:
+    """A built monthly report: the workbook to attach and its KPIs (the `kpi --json` object)."""
+
+    store: str
+    month: str  # YYYY-MM
+    path: Path
+    kpis: Mapping[str, Any]
+    # the store's personal values (names, phones, ID numbers, accounts) that must not be attached
+    personal: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    message_id: str
+    status: str  # sent | skipped (already sent) | failed
+    detail: str = ""
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class SendResult:
+    deliveries: tuple[Delivery, ...]
+
+    def with_status(self, status: str) -> tuple[Delivery, ...]:
+        return tuple(d for d in self.deliveries if d.status == status)
+
+    @property
+    def sent(self) -> tuple[Delivery, ...]:
+        return self.with_status("sent")
+
+    @property
+    def skipped(self) -> tuple[Delivery, ...]:
+        return self.with_status("skipped")
+
+    @property
+    def failed(self) -> tuple[Delivery, ...]:
+        return self.with_status("failed")
+
+
+class PersonalDataInReport(InsuranceXlError):
+    def __init__(self, path: Path, cells: list[str]) -> None:
+        self.path, self.cells = path, cells
+        super().__init__(f"{path.name} 含未脱敏的个人信息（{'、'.join(cells)}），未发送")
+
+
+# ---- who, and which message -----------------------------------------------------------------
+
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def recipients(mail: MailSettings) -> list[str]:
+    """`to` then `cc`, each address once (case-insensitive); a malformed address is a settings error."""
+    seen, out = set(), []
+    for key in ("to", "cc"):
+        for address in getattr(mail, key):
+            address = str(address).strip()
+            if not _ADDRESS.match(address):
+                raise SettingsError("mail", f"mail.{key}", f"不是有效的邮件地址：{address!r}")
+            if address.lower() not in seen:
+                seen.add(address.lower())
+                out.append(address)
+    if not out:
+        raise SettingsError("mail", "mail.to", "未设置收件人")
+    return out
+
+
+def message_key(store: str, month: str, recipient: str) -> str:
+    """Stable per store, month and recipient: the ledger's key and the Message-ID's core."""
+    digest = hashlib.sha256(f"{store}\n{month}\n{recipient.strip().lower()}".encode()).hexdigest()[:16]
+    return f"{month}.{digest}"
+
+
+def message_id(key: str, resend: int = 0) -> str:
+    # A resend gets its own id: mail systems (Gmail among them) drop a message whose id they have seen.
+    return f"<insurance-xl.{key}{f'.r{resend}' if resend else ''}@{MESSAGE_DOMAIN}>"
+
+
+def outbox_filename(report: Report, recipient: str, resend: int = 0) -> str:
+    name = f"{report.month}_{report.store}_{recipient}{f'_r{resend}' if resend else ''}.eml"
+    return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", name)
+
+
+# ---- the body -------------------------------------------------------------------------------
+
+# (kpi key, label, (numerator count, denominator count), how the counts read)
+_RATES = (
+    ("first_insurance_rate", "首保率", ("first_insured", "sold"), "首保 {} 辆 / 新车销售 {} 辆"),
+    ("renewal_rate", "续保率", ("renewed", "retained_base"), "续保 {} 辆 / 去年同月末保有量 {} 辆"),
+    ("renewal_rate_ytd", "本年累计续保率", ("renewed_ytd", "retained_base_ytd"), "累计续保 {} 辆 / 上年末保有量 {} 辆"),
+    ("churn_rate", "流失率", ("lost", "expiring"), "流失 {} 单 / 到期 {} 单"),
+    ("claim_rate", "出险率", ("claim_vehicles", "insured_vehicles"), "本店投保出险 {} 辆 / 在保 {} 辆"),
+    ("non_store_growth", "非本店投保客户增长率", ("non_store_claims", "non_store_claims_prev"), "本月 {} 辆 / 上月 {} 辆"),
+)
+_MONEY = (("premium_compulsory", "交强险保费"), ("premium_commercial", "商业险保费"), ("commission", "手续费"))
+
+
+def _number(value: Any) -> float | None:
+    """Only numbers reach the body: text from anywhere else (a name, a phone) is dropped."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def _count(value: Any) -> str:
+    number = _number(value)
+    return "—" if number is None else f"{number:,.0f}"
+
+
+def month_label(month: str) -> str:
+    year, mon = month.split("-")
+    return f"{year}年{int(mon)}月"
+
+
+def subject(report: Report) -> str:
+    return mask_text(f"{report.store} {month_label(report.month)} 保险业务月报")
+
+
+def summary_text(report: Report) -> str:
+    """The KPIs in a few Chinese lines; an empty rate (denominator 0) says so instead of 0 %."""
+    counts = report.kpis.get("counts") or {}
+    lines = [subject(report), "", "主要指标："]
+    for key, label, (num, den), detail in _RATES:
+        rate = _number(report.kpis.get(key))
+        shown = f"{rate * 100:.1f}%" if rate is not None else "无（分母为 0）"
+        extra = detail.format(_count(counts.get(num)), _count(counts.get(den)))
+        if key == "churn_rate" and _number(counts.get("pending")):
+            extra += f"，其中 {_count(counts.get('pending'))} 单仍在宽限期内，未计入"
+        lines.append(f"· {label}：{shown}（{extra}）")
+    for key, label in _MONEY:
+        amount = _number(report.kpis.get(key))
+        lines.append(f"· {label}：{'—' if amount is None else f'¥{amount:,.2f}'}")
+    lines += ["", f"明细见附件《{report.path.name}》，客户个人信息已脱敏。", "本邮件由 insurance-xl 自动发送。"]
+    return mask_text("\n".join(lines)) + "\n"
+
+
+def compose(report: Report, mail: MailSettings, *, msg_id: str, now: dt.datetime,
+            references: str | None = None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject(report)
+    msg["From"] = mail.sender
+    msg["To"] = ", ".join(a.strip() for a in mail.to)
+    if mail.cc:
+        msg["Cc"] = ", ".join(a.strip() for a in mail.cc)
+    msg["Date"] = format_datetime(now.astimezone() if now.tzinfo is None else now)
+    msg["Message-ID"] = msg_id
+    if references:
+        msg["References"] = references
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a robot
+    msg.set_content(summary_text(report))
+    msg.add_attachment(report.path.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                       filename=report.path.name)
+    return msg
+
+
+# ---- personal data in the attachment ---------------------------------------------------------
+
+_NUMBER_TOKEN = re.compile(r"[0-9Xx]{7,}")
+
+
+def personal_values(registers: Registers) -> frozenset[str]:
+    """Every personal value of the store (PII columns of registers.py), to keep out of e-mails.
+
+    A name that is also written in a non-personal column (a clerk who is also a customer, a
+    company policyholder named like an insurer) is left out: it is not personal where it appears.
+    """
+    personal: set[str] = set()
+    public: set[str] = set()
+    for key, reg in REGISTERS.items():
+        table = registers.tables.get(key)
+        if table is None or table.empty:
+            continue
+        for col in reg.columns:
+            if col.key not in table.columns or not pd.api.types.is_string_dtype(table[col.key]):
+                continue
+            values = table[col.key].dropna().astype(str).str.strip().unique()
+            (personal if col.pii else public).update(values)
+    return frozenset(v for v in personal - public if len(v) >= 2 and "*" not in v)
+
+
+def personal_data_cells(path: Path, personal: Collection[str], limit: int = 10) -> list[str]:
+    """Cells ('Sheet!B7') of a workbook holding one of `personal`, whole or as a number inside."""
+    from openpyxl import load_workbook
+
+    whole = {v.strip() for v in personal}
+    numbers = {re.sub(r"[\s-]", "", v).upper() for v in whole if _NUMBER_TOKEN.fullmatch(re.sub(r"[\s-]", "", v))}
+    found: list[str] = []
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    value = cell.value
+                    if isinstance(value, bool) or not isinstance(value, (str, int)):
+                        continue
+                    text = str(value).strip()
+                    tokens = _NUMBER_TOKEN.findall(re.sub(r"[\s-]", "", text).upper())
+                    if text in whole or any(t in numbers for t in tokens):
+                        found.append(f"{ws.title}!{cell.coordinate}")
+                        if len(found) >= limit:
+                            return found
+    finally:
+        wb.close()
+    return found
+
+
+# ---- the ledger -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SentLedger:
+    """Append-only JSON lines: one per message sent or failed. A torn last line is ignored."""
+
+    path: Path
+
+    @classmethod
+    def in_outbox(cls, outbox: Path) -> SentLedger:
+        return cls(Path(outbox) / LEDGER_NAME)
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict):
+                    out.append(entry)
+        return out
+
+    def sent_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for e in self.entries():
+            if e.get("status") == "sent":
+                counts[e.get("key", "")] = counts.get(e.get("key", ""), 0) + 1
+        return counts
+
+    def is_complete(self, store: str, month: str, addresses: Collection[str]) -> bool:
+        counts = self.sent_counts()
+        return all(counts.get(message_key(store, month, a)) for a in addresses)
+
+    def record(self, entry: Mapping[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive across processes (a cron run and a running scheduler cannot both send)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a+b") as fh:
+            _lock(fh.fileno())
+            try:
+                yield
+            finally:
+                _unlock(fh.fileno())
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # gives up after ~10 s: keep waiting
+                return
+            except OSError:
+                continue
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+# ---- sending --------------------------------------------------------------------------------
+
+def send_report(report: Report, mail: MailSettings, transport: Transport, ledger: SentLedger, *,
+                now: dt.datetime, resend: bool = False) -> SendResult:
+    """Send `report` to every recipient not yet sent to (all of them again with `resend`).
+
+    Raises PersonalDataInReport (nothing sent) when the workbook holds a personal value. A
+    recipient whose delivery fails is recorded and reported; the others are still sent.
+    """
+    addresses = recipients(mail)
+    cells = personal_data_cells(report.path, report.personal) if report.personal else []
+    if cells:
+        raise PersonalDataInReport(report.path, cells)
+    digest = hashlib.sha256(report.path.read_bytes()).hexdigest()
+    deliveries = []
+    with ledger.locked():
+        counts = ledger.sent_counts()
+        for address in addresses:
+            key = message_key(report.store, report.month, address)
+            earlier = counts.get(key, 0)
+            if earlier and not resend:
+                deliveries.append(Delivery(address, message_id(key), "skipped"))
+                continue
+            msg_id = message_id(key, earlier)
+            msg = compose(report, mail, msg_id=msg_id, now=now, references=message_id(key) if earlier else None)
+            entry = {"time": now.isoformat(timespec="seconds"), "store": report.store, "month": report.month,
+                     "recipient": address, "key": key, "message_id": msg_id, "transport": transport.name,
+                     "attachment": report.path.name, "sha256": digest}
+            try:
+                attempts = transport.deliver(msg, address, outbox_filename(report, address, earlier))
+            except DeliveryFailed as exc:
+                ledger.record({**entry, "status": "failed", "attempts": exc.attempts, "detail": exc.detail})
+                log.error("月报 %s 发送失败（%s）：%s", report.month, msg_id, exc.detail)
+                deliveries.append(Delivery(address, msg_id, "failed", exc.detail, exc.attempts))
+                continue
+            ledger.record({**entry, "status": "sent", "attempts": attempts})
+            log.info("月报 %s 已发送（%s，%s）", report.month, msg_id, transport.name)
+            deliveries.append(Delivery(address, msg_id, "sent", attempts=attempts))
+    return SendResult(tuple(deliveries))
