@@ -137,7 +137,9 @@ def report_builder(load: Callable[[dt.date], tuple[Registers, Context]],
 
     def build(month: str, as_of: dt.date) -> Report:
         registers, ctx = load(as_of)
-        path = Path(write_report(registers, ctx, month, path_for(ctx.settings.store, month)))
+        target = path_for(ctx.settings.store, month)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(write_report(registers, ctx, month, target))
         kpis = monthly_kpis(registers, ctx, month).to_json()
         return Report(ctx.settings.store, month, path, kpis, personal_values(registers))
 

@@ -4,9 +4,8 @@
 (§4.9.1), and a report sent twice confuses the regional section's consolidation. So (ARCHITECTURE.md
 "Files we touch · E-mail"):
 - one message per recipient, with a Message-ID derived from store + month + recipient;
-- a sent ledger (JSON lines, beside the .eml files in the outbox folder) records every message
-  sent and every failure; a month and recipient already sent is skipped unless `resend`; the
-  ledger is locked while sending, so two runs at once cannot both send;
+- the sent ledger (sent_ledger.py, beside the .eml files in the outbox folder) records every
+  message sent and every failure; a month and recipient already sent is skipped unless `resend`;
 - the body is a short Chinese summary built only from the KPI numbers (never from register text),
   and the attached workbook is refused when it contains a personal value of the store (§4.8.1,
   §4.9.3).
@@ -15,17 +14,14 @@ computes KPIs.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
-import os
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +29,7 @@ import pandas as pd
 
 from .errors import InsuranceXlError, SettingsError
 from .mail_transport import DeliveryFailed, Transport
+from .sent_ledger import SentLedger, message_key
 from .mask import mask_text
 from .model import Registers
 from .registers import REGISTERS
@@ -40,7 +37,6 @@ from .settings import MailSettings
 
 log = logging.getLogger(__name__)
 
-LEDGER_NAME = "sent-ledger.jsonl"
 MESSAGE_DOMAIN = "insurance-xl.local"
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -98,25 +94,22 @@ _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
 def recipients(mail: MailSettings) -> list[str]:
-    """`to` then `cc`, each address once (case-insensitive); a malformed address is a settings error."""
+    """The bare addresses of `to` then `cc` ('保险主管 <a@b.cn>' gives a@b.cn), each once.
+
+    A malformed address is a settings error.
+    """
     seen, out = set(), []
     for key in ("to", "cc"):
-        for address in getattr(mail, key):
-            address = str(address).strip()
+        for written in getattr(mail, key):
+            address = parseaddr(str(written).strip())[1]
             if not _ADDRESS.match(address):
-                raise SettingsError("mail", f"mail.{key}", f"不是有效的邮件地址：{address!r}")
+                raise SettingsError("mail", f"mail.{key}", f"不是有效的邮件地址：{written!r}")
             if address.lower() not in seen:
                 seen.add(address.lower())
                 out.append(address)
     if not out:
         raise SettingsError("mail", "mail.to", "未设置收件人")
     return out
-
-
-def message_key(store: str, month: str, recipient: str) -> str:
-    """Stable per store, month and recipient: the ledger's key and the Message-ID's core."""
-    digest = hashlib.sha256(f"{store}\n{month}\n{recipient.strip().lower()}".encode()).hexdigest()[:16]
-    return f"{month}.{digest}"
 
 
 def message_id(key: str, resend: int = 0) -> str:
@@ -250,84 +243,6 @@ def personal_data_cells(path: Path, personal: Collection[str], limit: int = 10) 
     finally:
         wb.close()
     return found
-
-
-# ---- the ledger -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SentLedger:
-    """Append-only JSON lines: one per message sent or failed. A torn last line is ignored."""
-
-    path: Path
-
-    @classmethod
-    def in_outbox(cls, outbox: Path) -> SentLedger:
-        return cls(Path(outbox) / LEDGER_NAME)
-
-    def entries(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(ValueError):
-                entry = json.loads(line)
-                if isinstance(entry, dict):
-                    out.append(entry)
-        return out
-
-    def sent_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for e in self.entries():
-            if e.get("status") == "sent":
-                counts[e.get("key", "")] = counts.get(e.get("key", ""), 0) + 1
-        return counts
-
-    def is_complete(self, store: str, month: str, addresses: Collection[str]) -> bool:
-        counts = self.sent_counts()
-        return all(counts.get(message_key(store, month, a)) for a in addresses)
-
-    def record(self, entry: Mapping[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Exclusive across processes (a cron run and a running scheduler cannot both send)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "a+b") as fh:
-            _lock(fh.fileno())
-            try:
-                yield
-            finally:
-                _unlock(fh.fileno())
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # gives up after ~10 s: keep waiting
-                return
-            except OSError:
-                continue
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _lock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 # ---- sending --------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def ledger_lines(ledger):
 def test_report_arrives_once_over_smtp_with_the_attachment_byte_for_byte(tmp_path, report):
     server = Recorder()
     with smtp_server(server) as port:
-        mail = mail_settings(port, cc=["region@audit.example"])
+        mail = mail_settings(port, cc=["区域保险管理科 <region@audit.example>"])
         result = send_report(report, mail, smtp(mail, []), SentLedger.in_outbox(tmp_path / "outbox"), now=NOW)
     assert [d.status for d in result.deliveries] == ["sent", "sent"]
     assert sorted(rcpts[0] for rcpts, _, _ in server.messages) == ["region@audit.example", "supervisor@store.example"]
@@ -55,7 +55,7 @@ def test_report_arrives_once_over_smtp_with_the_attachment_byte_for_byte(tmp_pat
     assert name == report.path.name
     assert data == report.path.read_bytes()
     assert msg["Subject"] == "星辰斯巴鲁 2026年10月 保险业务月报"
-    assert msg["To"] == "supervisor@store.example" and msg["Cc"] == "region@audit.example"
+    assert msg["To"] == "supervisor@store.example" and msg["Cc"] == "区域保险管理科 <region@audit.example>"
     assert msg["Message-ID"] == message_id(message_key("星辰斯巴鲁", "2026-10", "supervisor@store.example"))
     assert "· 首保率：85.0%（首保 34 辆 / 新车销售 40 辆）" in msg.get_body().get_content()
 
