@@ -29,10 +29,10 @@ import pandas as pd
 
 from .errors import InsuranceXlError, SettingsError
 from .mail_transport import DeliveryFailed, Transport
-from .sent_ledger import SentLedger, message_key
 from .mask import mask_text
 from .model import Registers
 from .registers import REGISTERS
+from .sent_ledger import SentLedger, message_key
 from .settings import MailSettings
 
 log = logging.getLogger(__name__)
