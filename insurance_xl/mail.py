@@ -251,14 +251,13 @@ def send_report(report: Report, mail: MailSettings, transport: Transport, ledger
                 now: dt.datetime, resend: bool = False) -> SendResult:
     """Send `report` to every recipient not yet sent to (all of them again with `resend`).
 
-    Raises PersonalDataInReport (nothing sent) when the workbook holds a personal value. A
-    recipient whose delivery fails is recorded and reported; the others are still sent.
+    Raises PersonalDataInReport (nothing sent, the refusal recorded) when the workbook holds a
+    personal value of the store. A recipient whose delivery fails is recorded and reported; the
+    others are still sent.
     """
     addresses = recipients(mail)
-    cells = personal_data_cells(report.path, report.personal) if report.personal else []
-    if cells:
-        raise PersonalDataInReport(report.path, cells)
     digest = hashlib.sha256(report.path.read_bytes()).hexdigest()
+    cells = personal_data_cells(report.path, report.personal) if report.personal else []
     deliveries = []
     with ledger.locked():
         counts = ledger.sent_counts()
@@ -269,10 +268,14 @@ def send_report(report: Report, mail: MailSettings, transport: Transport, ledger
                 deliveries.append(Delivery(address, message_id(key), "skipped"))
                 continue
             msg_id = message_id(key, earlier)
-            msg = compose(report, mail, msg_id=msg_id, now=now, references=message_id(key) if earlier else None)
             entry = {"time": now.isoformat(timespec="seconds"), "store": report.store, "month": report.month,
                      "recipient": address, "key": key, "message_id": msg_id, "transport": transport.name,
                      "attachment": report.path.name, "sha256": digest}
+            if cells:  # recorded for the audit trail (cell references only), then nothing is sent
+                detail = "含未脱敏的个人信息：" + "、".join(cells)
+                ledger.record({**entry, "status": "refused", "attempts": 0, "detail": detail})
+                continue
+            msg = compose(report, mail, msg_id=msg_id, now=now, references=message_id(key) if earlier else None)
             try:
                 attempts = transport.deliver(msg, address, outbox_filename(report, address, earlier))
             except DeliveryFailed as exc:
@@ -283,4 +286,6 @@ def send_report(report: Report, mail: MailSettings, transport: Transport, ledger
             ledger.record({**entry, "status": "sent", "attempts": attempts})
             log.info("月报 %s 已发送（%s，%s）", report.month, msg_id, transport.name)
             deliveries.append(Delivery(address, msg_id, "sent", attempts=attempts))
+    if cells:
+        raise PersonalDataInReport(report.path, cells)
     return SendResult(tuple(deliveries))

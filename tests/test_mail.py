@@ -282,7 +282,9 @@ def test_a_report_holding_a_customers_phone_or_name_is_not_sent(tmp_path):
                     now=NOW)
     assert caught.value.cells == ["续保名单!C2", "续保名单!B3"]
     assert "王小明" not in str(caught.value) and "5678" not in str(caught.value)
-    assert not list(outbox.glob("*.eml")) and not (outbox / "sent-ledger.jsonl").exists()
+    assert not list(outbox.glob("*.eml"))
+    (refusal,) = ledger_lines(SentLedger.in_outbox(outbox))
+    assert refusal["status"] == "refused" and refusal["detail"] == "含未脱敏的个人信息：续保名单!C2、续保名单!B3"
 
 
 def test_personal_values_are_the_pii_columns_minus_names_also_written_as_staff():
