@@ -94,7 +94,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_store
 
-    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles)
+    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles, as_of=args.as_of)
     for path in written:
         say(str(path))
     return EXIT_OK
@@ -121,13 +121,256 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = write_demo_store(out / "demo-store", seed=args.seed)
+    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles)
     store = next(p for p in written if p.name == "store.xlsx")
     registers = read_store(store)
     say(f"示例门店 {store}")
     for line in register_summary(registers):
         say("  " + line)
+    from .calls_book import write_call_lists
+    from .claims import money_flags
+    from .overdue_book import write_overdue_workbook
+    from .renewals import call_lists
+
+    toml = next((p for p in written if p.suffix == ".toml"), None)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
+    say(f"催款清单 {write_overdue_workbook(money_flags(registers, ctx), ctx.settings, out / f'催款清单-{ctx.as_of:%Y%m%d}.xlsx')}")
+    for path in write_call_lists(call_lists(registers, ctx), out):
+        say(f"续保提醒 {path}")
+    run_validation(store, registers, ctx, out)
+    say(f"月报 {run_monthly_report(registers, written, out)}")
     return EXIT_OK
+
+
+def run_monthly_report(registers: Registers, written: list[Path], out: Path) -> Path:
+    """`run`: the demo store's report for last month, as the scheduled job would send it."""
+    from .kpi import as_of_month
+    from .report import write_report
+
+    toml = next((p for p in written if p.suffix == ".toml"), None)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
+    return write_report(registers, ctx, as_of_month(ctx.as_of), out)
+
+
+KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
+             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    from .kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    warn_without_own_brands(ctx)
+    kpis = monthly_kpis(registers, ctx, args.month)
+    payload = kpis.to_json()
+    if args.json:
+        emit_json(payload)
+        return EXIT_OK
+    say(f"{ctx.settings.store} {payload['month']} 关键指标（截至 {ctx.as_of:%Y-%m-%d}）")
+    for key, label in RATE_LABELS.items():
+        value = payload[key]
+        num, den = kpis.fraction(key)
+        say(f"  {pad(label, 22)}{'—' if value is None else f'{value:.2%}':>9}   {num} / {den}")
+    for key in ("premium_compulsory", "premium_commercial", "commission"):
+        say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
+    for key, value in payload["counts"].items():
+        say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
+    return EXIT_OK
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal where CJK characters take two columns."""
+    used = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
+def warn_without_own_brands(ctx: Context) -> None:
+    if not ctx.settings.own_brands:
+        sys.stderr.write("insurance-xl: 设置中没有本店品牌（own_brands），首保率、续保率、流失率将为空\n")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import report_filename, write_report
+
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    warn_without_own_brands(ctx)
+    path = write_report(registers, ctx, args.month, args.out or report_filename(ctx.settings.store, args.month))
+    say(str(path))
+    return EXIT_OK
+
+
+def cmd_region(args: argparse.Namespace) -> int:
+    from .region import RULE_LABELS, STATUS_LABELS, build_region_workbook, read_report, region_month
+    from .write import save_workbook
+
+    settings = load_settings(args.settings) if args.settings else Settings()
+    as_of = args.as_of or dt.date.today()
+    result = region_month([read_report(p) for p in args.reports], settings.region, args.month, as_of)
+    if args.out:
+        save_workbook(build_region_workbook(result), args.out, kind="region")
+    if args.json:
+        emit_json(result.to_json())
+        return EXIT_OK
+    say(f"区域门店排名 {args.month}（截至 {as_of:%Y-%m-%d}）")
+    payload = result.to_json()
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    for row in payload["ranking"]:
+        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {rate(row['first_insurance_rate']):>6}  "
+            f"续保 {rate(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
+            f"目标完成 {rate(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
+    for row in payload["penalties"]:
+        say(f"  处罚：{row['store']} {RULE_LABELS[row['rule']]}（{'、'.join(row['months'])}）"
+            f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")
+    if args.out:
+        say(str(args.out))
+    return EXIT_OK
+
+
+def cmd_overdue(args: argparse.Namespace) -> int:
+    from .claims import flags_json, money_flags
+    from .overdue_book import band_totals, write_overdue_workbook
+
+    registers, ctx = load(args)
+    registers.require({"handovers": ("claim_no",)})
+    flags = money_flags(registers, ctx)
+    if args.out:
+        write_overdue_workbook(flags, ctx.settings, args.out)
+    if args.json:
+        emit_json(flags_json(flags))
+        return EXIT_OK
+    say(f"截至 {ctx.as_of:%Y-%m-%d}：逾期未回款 {len(flags.overdue)} 件，合计 ¥{flags.outstanding_total:,.2f}")
+    for row in flags.overdue.itertuples(index=False):
+        say(f"  {row.claim_no:<16} {row.insurer or '':<8} 交接 {row.handover_date:%Y-%m-%d} 应回款 {row.due_date:%Y-%m-%d}"
+            f" 逾期 {row.days_overdue:>4} 天  未回款 ¥{row.outstanding:>12,.2f}  {row.band if isinstance(row.band, str) else ''}")
+    for band, count, amount in band_totals(flags.overdue).itertuples(index=False):
+        say(f"  {band:<12} {count:>4} 件  ¥{amount:>12,.2f}")
+    say(f"核赔退回 {len(flags.returned)} 件；三者款超期未退 {len(flags.tp_refunds)} 件；旧件超期未签收 {len(flags.old_parts)} 件；"
+        f"手续费超期未收回 {len(flags.commission)} 个月份")
+    if len(flags.undated_handovers):
+        say(f"注意：{len(flags.undated_handovers)} 条交接记录没有交接日期，无法计算回款期限")
+    say("案件分档：" + "，".join(f"{k} {v} 件" for k, v in flags.bands.items()))
+    if args.out:
+        say(f"催款清单：{args.out}")
+    return EXIT_OK
+
+
+def cmd_calls(args: argparse.Namespace) -> int:
+    if args.path == "import":
+        return _calls_import(args)
+    if args.filled or args.into:
+        raise InsuranceXlError("FILLED.xlsx 和 --into 只用于 insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
+    from .calls_book import write_call_lists
+    from .mask import mask_name
+    from .renewals import call_lists, calls_json
+
+    registers, ctx = load(args)
+    registers.require({"policies": ("archive_no", "policy_end")})
+    lists = call_lists(registers, ctx)
+    written = write_call_lists(lists, args.out) if args.out else []
+    if args.json:
+        emit_json(calls_json(lists))
+        return EXIT_OK
+    say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位")
+    for title, frame in (("短信", lists.sms), ("电话", lists.phone)):
+        for row in frame.itertuples(index=False):  # names masked: a terminal may be logged, the workbook is not
+            say(f"  {title} {row.archive_no:<10} {mask_name(str(row.customer or '')):<4} {row.plate or '':<9}"
+                f" {row.channel or '':<3} 止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {row.clerk or ''}")
+    for path in written:
+        say(f"名单：{path}")
+    return EXIT_OK
+
+
+def _calls_import(args: argparse.Namespace) -> int:
+    from .calls_import import import_call_list
+
+    if not args.filled or not args.into:
+        raise InsuranceXlError("用法：insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
+    result = import_call_list(args.filled, args.into)
+    if args.json:
+        emit_json({"added": len(result.added), "already": result.already, "store": result.store,
+                   "sheet": result.sheet, "backup": result.backup,
+                   "problems": [f.to_json() for f in result.problems]})
+    else:
+        say(f"{result.store} · {result.sheet}：新增 {len(result.added)} 条跟进记录，"
+            f"{result.already} 条此前已导入")
+        if result.backup:
+            say(f"备份：{result.backup}")
+        for finding in result.problems:
+            say(f"  未导入 {finding}")
+    return EXIT_DATA_ERRORS if result.problems else EXIT_OK
+
+
+def run_validation(store: Path, registers: Registers, ctx: Context, out: Path) -> None:
+    """`run`'s validation step: findings counted, the validated workbook beside the other results."""
+    from .validate import validate
+    from .validated import write_validated_workbook
+
+    validation = validate(registers, ctx)
+    target = out / "validated-store.xlsx"
+    write_validated_workbook(store, target, registers, validation, as_of=ctx.as_of,
+                             now=dt.datetime.now().astimezone(), store=ctx.settings.store)
+    say(f"校验：错误 {validation.errors} 条，警告 {validation.warnings} 条 → {target}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .errors import RegisterMissing
+    from .validate import report_lines, validate
+
+    if args.verify:
+        if args.path or args.out:
+            raise InsuranceXlError("--verify 单独使用：insurance-xl validate --verify 已校验的工作簿.xlsx")
+        return verify_validated(args)
+    if not args.path:
+        raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
+    if args.out:
+        from .validated import check_out_path
+
+        check_out_path(args.path, args.out)
+    registers, ctx = load(args)
+    if not registers.layouts:
+        raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
+    validation = validate(registers, ctx)
+    if args.out:
+        from .validated import write_validated_workbook
+
+        write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
+                                 now=dt.datetime.now().astimezone(), store=ctx.settings.store)
+    if args.json:
+        emit_json(validation.to_json())
+    else:
+        for line in report_lines(validation, str(args.path), ctx.as_of):
+            say(line)
+        if args.out:
+            say(f"已写入校验工作簿 {args.out}")
+    return EXIT_DATA_ERRORS if validation.errors else EXIT_OK
+
+
+def verify_validated(args: argparse.Namespace) -> int:
+    from .integrity import verify_workbook_stamp
+
+    result = verify_workbook_stamp(args.verify)
+    if result is None:
+        raise InsuranceXlError(f"{args.verify} 不是经过校验的工作簿（没有完整性印章），请先运行 validate --out")
+    stamp = result.stamp
+    if args.json:
+        emit_json({"unchanged": result.unchanged, "validated_at": stamp.validated_at, "sha256": stamp.sha256,
+                   "ruleset": stamp.ruleset, "errors": stamp.errors, "warnings": stamp.warnings,
+                   "changed": list(result.changed_cells), "notes": list(result.notes)})
+    elif result.unchanged:
+        say(f"unchanged since validation at {stamp.validated_at}：自校验以来登记表未被修改"
+            f"（规则版本 {stamp.ruleset}，错误 {stamp.errors} 条，警告 {stamp.warnings} 条，SHA-256 {stamp.sha256}）")
+    else:
+        say(f"changed since validation at {stamp.validated_at}：校验后登记表被修改")
+        for note in result.notes:
+            say(f"  {note}")
+        if result.changed_cells:
+            say("  改动的单元格：" + "、".join(result.changed_cells))
+    return EXIT_OK if result.unchanged else EXIT_DATA_ERRORS
 
 
 CommandSpec = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -137,21 +380,83 @@ def _templates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the blank register workbooks into")
 
 
+def parse_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text!r}")
+    return count
+
+
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the sample store into")
-    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same store)")
-    p.add_argument("--vehicles", type=int, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and date, same store)")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
+                   help="the store's last day: history runs three years up to it (default: today)")
+
+
+def _overdue_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the 催款清单 workbook")
+
+
+def _calls_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("filled", nargs="?", metavar="FILLED.xlsx", help="calls import: the filled-in call list")
+    p.add_argument("--into", metavar="STORE.xlsx", help="calls import: the store workbook (or folder) to append to")
+    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx|DIR",
+                   help="write one call list per clerk: FILE-<clerk>.xlsx, or DIR/续保提醒-<clerk>-<date>.xlsx")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", default="out", help="where the demo store and results go (default ./out)")
     p.add_argument("--seed", type=int, default=2026, help="demo store seed")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="demo store size (own-brand vehicles)")
+
+
+def _validate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="store workbook (.xlsx/.xlsm) or a folder of workbooks")
+    p.add_argument("--settings", metavar="FILE.toml", help="settings file (the workbook's 设置 sheet wins)")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    p.add_argument("--json", action="store_true", help="print findings as one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the validated copy (findings sheet, marked cells, stamp)")
+    p.add_argument("--verify", metavar="FILE.xlsx", help="check a validated workbook's integrity stamp")
+def _kpi_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--out", metavar="FILE.xlsx", help="report workbook (default: 保险业务月报-STORE-MONTH.xlsx)")
+
+
+def _region_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reports", nargs="+", metavar="REPORT", help="stores' monthly report workbooks")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to rank")
+    p.add_argument("--settings", metavar="FILE.toml", help="settings with [region] and [[region.stores]]")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    p.add_argument("--json", action="store_true", help="print ranking and penalties as one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
     ("run", "the main job on the built-in sample store", _run_args, cmd_run),
+    ("kpi", "the supervisor KPIs of a month", _kpi_args, cmd_kpi),
+    ("report", "the monthly report workbook", _report_args, cmd_report),
+    ("region", "rank stores from their monthly reports", _region_args, cmd_region),
     ("demo", "write a realistic sample store", _demo_args, cmd_demo),
     ("templates", "write blank register workbooks", _templates_args, cmd_templates),
+    ("overdue", "overdue insurer payments and the other money flags", _overdue_args, cmd_overdue),
+    ("calls", "renewal call lists (calls import FILLED --into STORE records the contacts)", _calls_args, cmd_calls),
+    ("validate", "findings for auditors; --out writes the validated workbook", _validate_args, cmd_validate),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本�
 BACKUP_DIR = ".insurance-xl-backups"
 # Sheets this tool writes into clerks' workbooks; never read back as registers.
 OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
-_TOTAL_NOISE = re.compile(r"[\s:：]")
+_TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
 def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
@@ -70,8 +71,6 @@ def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
 
 def output_kind(file: Path) -> str:
     """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(file) as archive:
             if "docProps/custom.xml" not in archive.namelist():
@@ -99,6 +98,13 @@ def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]
         yield from _read_grid(grid, col_offsets, name, sheet)
 
 
+def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
+    """Every sheet of one workbook (ours left out) as (name, grid of cell texts, column offsets),
+    exactly as the reader sees them: the integrity stamp of validated workbooks hashes these."""
+    check_workbook_file(file)
+    return list(_load_grids(file))
+
+
 def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
     import fastexcel
 
@@ -115,7 +121,7 @@ def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
     except WorkbookUnreadable:
         raise
     except BaseException as exc:  # the one boundary: any parser failure, Rust panics included
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError, GeneratorExit)):
             raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason[:200]}）") from None
@@ -213,7 +219,10 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
     for pos in used:
         texts = cells[pos].astype("str")
         blank &= (texts.str.strip().fillna("") == "").to_numpy(dtype=bool)
-        totals |= texts.str.replace(_TOTAL_NOISE, "", regex=True).isin(TOTAL_LABELS).to_numpy(dtype=bool)
+        maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+        if maybe.any():  # rare: normalise only the candidates
+            labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
+            totals[maybe] |= labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
     keep = ~blank & ~totals
 
     layout = SheetLayout(

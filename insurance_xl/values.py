@@ -26,7 +26,8 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\.0+)?$")
 _SERIAL = re.compile(r"^-?\d+(?:\.\d+)?$")
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:[-/.]\s*\d{1,2}\s*日?)?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _MONTH_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
-_MONEY_NOISE = r"[¥$,\s]|元|rmb|cny|人民币"
+_SPACE = "[ \t\r\n\f\v]"  # ASCII only: RE2-compatible, and folding already made odd spaces ASCII
+_MONEY_NOISE = "[¥$, \t\r\n\f\v]|元|rmb|cny|人民币"
 _YES = {"是", "y", "yes", "√", "✓", "✔", "true", "1", "对", "有", "已签", "已签字"}
 _NO = {"否", "n", "no", "×", "✗", "✘", "x", "false", "0", "无", "未签", "未签字"}
 
@@ -36,10 +37,22 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def fold_texts(texts: pd.Series) -> pd.Series:
+    """fold() over a column: only non-ASCII cells can change, each distinct one folded once."""
+    non_ascii = (texts.notna() & ~texts.str.isascii()).astype(bool)
+    if not non_ascii.any():
+        return texts
+    codes, uniques = pd.factorize(texts[non_ascii])
+    folded = np.array([unicodedata.normalize("NFKC", u) for u in np.asarray(uniques, dtype=object)], dtype=object)
+    out = texts.copy()
+    out[non_ascii] = folded[codes]
+    return out
+
+
 def _per_distinct(texts: pd.Series, parse: Callable[[str], object]) -> tuple[pd.Series, pd.Series]:
     """Apply `parse` once per distinct text; it returns a value, None (empty) or _BAD."""
     codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    parsed = [parse(u) for u in uniques]
+    parsed = [parse(u) for u in np.asarray(uniques, dtype=object)]  # iterating Arrow arrays is slow
     # one extra slot at the end: code -1 (an empty cell) picks it
     values = np.array([None if p is _BAD else p for p in parsed] + [None], dtype=object)
     bad = np.array([p is _BAD for p in parsed] + [False], dtype=bool)
@@ -111,7 +124,7 @@ def parse_yesno(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_money(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts as numbers, '1,234.50', '¥1234', '1234元', full-width digits; kept to the fen."""
     present = texts.notna()
-    cleaned = texts.str.normalize("NFKC").str.lower().str.replace(_MONEY_NOISE, "", regex=True)
+    cleaned = fold_texts(texts).str.lower().str.replace(_MONEY_NOISE, "", regex=True)
     # (123.45) is how accounting formats write a negative amount
     cleaned = cleaned.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
     nothing = cleaned.isin(_NOTHING) | (cleaned == "")
@@ -136,15 +149,15 @@ def parse_text(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_ids(texts: pd.Series, upper: bool = False) -> tuple[pd.Series, pd.Series]:
     """Identifiers: full-width folded, spaces removed where case-insensitive, never a number."""
-    folded = texts.str.normalize("NFKC").str.strip()
+    folded = fold_texts(texts).str.strip()
     if upper:
-        folded = folded.str.replace(r"\s+", "", regex=True).str.upper()
+        folded = folded.str.replace(_SPACE + "+", "", regex=True).str.upper()
     return folded.where(folded != ""), pd.Series(False, index=texts.index)
 
 
 def parse_choices(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Choice values are compared after folding; a value outside the list is kept for validation."""
-    folded = texts.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    folded = fold_texts(texts).str.replace(_SPACE + "+", "", regex=True)
     return folded.where(folded != ""), pd.Series(False, index=texts.index)
 
 

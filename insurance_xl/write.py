@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from copy import copy
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -110,6 +112,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        _keep_mode(target, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         (verify or verify_workbook)(tmp)
@@ -120,6 +123,17 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
         if tmp.exists():
             tmp.unlink()
     return made
+
+
+def _keep_mode(target: Path, tmp: Path) -> None:
+    """mkstemp makes the temp file 0600: give it the old file's permissions (a store on a shared
+    folder must stay readable by the others), or the umask's default for a new file."""
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 
 
 def verify_workbook(path: Path) -> None:
@@ -230,13 +244,23 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(j)].width = col.width
     values = {c.key: _column_values(frame, c.key) for c in columns}
+    # a column's style (border, number format) is set on its first cell and copied to the others:
+    # assigning a Border per cell makes openpyxl hash it every time (20 s for 50k cells)
+    styles: dict[int, object] = {}
     for i in range(len(frame)):
         r = start_row + 1 + i
         for j, col in enumerate(columns, start=1):
             value = values[col.key][i]
             if yes_no and isinstance(value, (bool, np.bool_)):
                 value = "是" if value else "否"
-            put(ws.cell(row=r, column=j), value, col.number_format).border = BORDER
+            cell = put(ws.cell(row=r, column=j), value)
+            if j in styles:
+                cell._style = copy(styles[j])
+            else:
+                if col.number_format:
+                    cell.number_format = col.number_format
+                cell.border = BORDER
+                styles[j] = copy(cell._style)
     last = start_row + len(frame)
     end = max(last, start_row + 1)
     for j, col in enumerate(columns, start=1):  # formats for rows clerks will add
@@ -271,6 +295,15 @@ def write_title(ws: Worksheet, title: str, width: int, row: int = 1) -> None:
     ws.cell(row=row, column=1, value=title).font = TITLE_FONT
     if width > 1:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def print_landscape(ws: Worksheet, header_row: int) -> None:
+    """Printed on A4 landscape, one page wide, the header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def fit_widths(ws: Worksheet, minimum: int = 6, maximum: int = 50) -> None:
