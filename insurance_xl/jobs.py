@@ -125,10 +125,6 @@ def monthly_report_job(settings: Settings, build: ReportBuilder, transport: Tran
     return Job("月报", job, at=settings.schedule.time)
 
 
-def report_filename(store: str, month: str) -> str:
-    return re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", f"{store}_{month}_保险业务月报.xlsx")
-
-
 def report_builder(load: Callable[[dt.date], tuple[Registers, Context]],
                    write_report: Callable[[Registers, Context, str, Path], Path],
                    monthly_kpis: Callable[[Registers, Context, str], Any],

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InsuranceXlError, SettingsError
+from .kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS
 from .mail_transport import DeliveryFailed, Transport
 from .mask import mask_text
 from .model import Registers
@@ -124,16 +125,17 @@ def outbox_filename(report: Report, recipient: str, resend: int = 0) -> str:
 
 # ---- the body -------------------------------------------------------------------------------
 
-# (kpi key, label, (numerator count, denominator count), how the counts read)
-_RATES = (
-    ("first_insurance_rate", "首保率", ("first_insured", "sold"), "首保 {} 辆 / 新车销售 {} 辆"),
-    ("renewal_rate", "续保率", ("renewed", "retained_base"), "续保 {} 辆 / 去年同月末保有量 {} 辆"),
-    ("renewal_rate_ytd", "本年累计续保率", ("renewed_ytd", "retained_base_ytd"), "累计续保 {} 辆 / 上年末保有量 {} 辆"),
-    ("churn_rate", "流失率", ("lost", "expiring"), "流失 {} 单 / 到期 {} 单"),
-    ("claim_rate", "出险率", ("claim_vehicles", "insured_vehicles"), "本店投保出险 {} 辆 / 在保 {} 辆"),
-    ("non_store_growth", "非本店投保客户增长率", ("non_store_claims", "non_store_claims_prev"), "本月 {} 辆 / 上月 {} 辆"),
-)
-_MONEY = (("premium_compulsory", "交强险保费"), ("premium_commercial", "商业险保费"), ("commission", "手续费"))
+# The counts shown beside each rate (DOMAIN.md: an empty rate comes with its counts); labels are
+# kpi.py's, so the body, the attached 看板 and the command line name each number the same way.
+RATE_COUNTS = {
+    "first_insurance_rate": ("first_insured", "sold"),
+    "renewal_rate": ("renewed", "retained_base"),
+    "renewal_rate_ytd": ("renewed_ytd", "retained_base_ytd"),
+    "churn_rate": ("lost", "expiring", "pending"),
+    "claim_rate": ("claim_vehicles", "insured_vehicles"),
+    "non_store_growth": ("non_store_claims", "non_store_claims_prev"),
+}
+MONEY_KEYS = ("premium_compulsory", "premium_commercial", "commission")
 
 
 def _number(value: Any) -> float | None:
@@ -161,16 +163,14 @@ def summary_text(report: Report) -> str:
     """The KPIs in a few Chinese lines; an empty rate (denominator 0) says so instead of 0 %."""
     counts = report.kpis.get("counts") or {}
     lines = [subject(report), "", "主要指标："]
-    for key, label, (num, den), detail in _RATES:
+    for key, shown in RATE_COUNTS.items():
         rate = _number(report.kpis.get(key))
-        shown = f"{rate * 100:.1f}%" if rate is not None else "无（分母为 0）"
-        extra = detail.format(_count(counts.get(num)), _count(counts.get(den)))
-        if key == "churn_rate" and _number(counts.get("pending")):
-            extra += f"，其中 {_count(counts.get('pending'))} 单仍在宽限期内，未计入"
-        lines.append(f"· {label}：{shown}（{extra}）")
-    for key, label in _MONEY:
+        value = f"{rate * 100:.1f}%" if rate is not None else "无（分母为 0）"
+        beside = "，".join(f"{COUNT_LABELS[c]} {_count(counts.get(c))}" for c in shown)
+        lines.append(f"· {RATE_LABELS[key]}：{value}（{beside}）")
+    for key in MONEY_KEYS:
         amount = _number(report.kpis.get(key))
-        lines.append(f"· {label}：{'—' if amount is None else f'¥{amount:,.2f}'}")
+        lines.append(f"· {MONEY_LABELS[key]}：{'—' if amount is None else f'¥{amount:,.2f}'}")
     lines += ["", f"明细见附件《{report.path.name}》，客户个人信息已脱敏。", "本邮件由 insurance-xl 自动发送。"]
     return mask_text("\n".join(lines)) + "\n"
 

@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from insurance_xl.registers import REGISTERS
 from insurance_xl.settings import MailSettings
 
 from .conftest import make_workbook
@@ -34,6 +35,27 @@ def report_workbook(folder: Path, name: str = "本店_2026-10_保险业务月报
     return make_workbook(folder / name, {
         "看板": [["指标", "值"], ["首保率", 0.85], ["续保率", 0.055], ["手续费", 98765.43]],
         "续保名单": [["档案编号", "客户姓名", "联系电话"], ["A001", "张*", "138****5678"], ["A002", "李**", "139****0001"]],
+    })
+
+
+def tiny_store(folder: Path) -> Path:
+    """A store workbook of a few rows in the registers the monthly KPIs need (headers from registers.py)."""
+    def sheet(key, rows):
+        reg = REGISTERS[key]
+        return [[reg.column(k).header for k in rows[0]], *rows[1:]]
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_workbook(folder / "store.xlsx", {
+        REGISTERS["sales"].sheet: sheet("sales", [("vin", "plate", "customer", "brand", "sale_date"),
+                                                  ("LSVAU2180N2183456", "沪A12345", "张三", "斯巴鲁", "2026-10-08")]),
+        REGISTERS["policies"].sheet: sheet("policies", [
+            ("archive_no", "customer", "phone", "plate", "vin", "brand", "policy_no", "insurer", "channel",
+             "business_type", "issue_date", "policy_start", "policy_end", "compulsory_premium",
+             "commercial_premium", "commission", "clerk"),
+            ("A001", "张三", "13812345678", "沪A12345", "LSVAU2180N2183456", "斯巴鲁", "P2026100001", "人保财险",
+             "本店", "新保", "2026-10-08", "2026-10-09", "2027-10-08", 950, 4200.5, 630.08, "王芳")]),
+        REGISTERS["claims"].sheet: sheet("claims", [("claim_no", "report_date", "plate", "insured_here"),
+                                                    ("C001", "2026-10-20", "沪A12345", "是")]),
     })
 
 
