@@ -109,47 +109,54 @@ def register_summary(registers: Registers) -> list[str]:
     for key in DATA_REGISTERS:
         reg = REGISTERS[key]
         if key in registers.missing:
-            lines.append(f"{reg.sheet:<14} 未找到")
+            lines.append(f"{pad(reg.sheet, 26)}未找到")
             continue
         rows = len(registers[key])
-        lines.append(f"{reg.sheet:<14} {rows:>7} 行  {len(flagged.get(key, ())):>4} 行有问题")
+        lines.append(f"{pad(reg.sheet, 26)}{rows:>7} 行  {len(flagged.get(key, ())):>4} 行有问题")
     return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .demo import write_demo_store
-
-    out = Path(args.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles)
-    store = next(p for p in written if p.name == "store.xlsx")
-    registers = read_store(store)
-    say(f"示例门店 {store}")
-    for line in register_summary(registers):
-        say("  " + line)
+    """The main job on the built-in sample store: everything a desk runs, results in --out-dir."""
     from .calls_book import write_call_lists
     from .claims import money_flags
+    from .demo import write_demo_store
+    from .kpi import as_of_month, monthly_kpis
     from .overdue_book import write_overdue_workbook
     from .renewals import call_lists
 
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    today = dt.date.today()
+    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles, as_of=today)
+    store = next(p for p in written if p.name == "store.xlsx")
     toml = next((p for p in written if p.suffix == ".toml"), None)
-    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
-    say(f"催款清单 {write_overdue_workbook(money_flags(registers, ctx), ctx.settings, out / f'催款清单-{ctx.as_of:%Y%m%d}.xlsx')}")
+    registers = read_store(store)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), today)
+    say(f"示例门店 {store}（截至 {today:%Y-%m-%d}）")
+    for line in register_summary(registers):
+        say("  " + line)
+    run_validation(store, registers, ctx, out)
+    month = as_of_month(today)
+    kpi = monthly_kpis(registers, ctx, month).to_json()
+    say(f"{month} " + "，".join(f"{label} {percent(kpi[key])}" for key, label in
+                                 (("first_insurance_rate", "首保率"), ("renewal_rate", "续保率"),
+                                  ("churn_rate", "流失率"), ("claim_rate", "出险率"))))
+    flags = money_flags(registers, ctx)
+    say(f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx')}")
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
-    run_validation(store, registers, ctx, out)
-    run_monthly_report(registers, written, out)
+    run_monthly_report(registers, ctx, out)
     return EXIT_OK
 
 
-def run_monthly_report(registers: Registers, written: list[Path], out: Path) -> Path:
-    """`run`: the demo store's report for last month, put into out/outbox/ as the scheduled job sends it."""
+def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:
+    """`run`: the store's report for the month before as-of, put into out/outbox/ as the scheduled
+    job sends it."""
     import dataclasses
 
     from .kpi import as_of_month
 
-    toml = next((p for p in written if p.suffix == ".toml"), None)
-    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
     report = store_report_builder(lambda as_of: (registers, ctx), out)(as_of_month(ctx.as_of), ctx.as_of)
     say(f"月报 {report.path}")
     if not ctx.settings.mail.to:
@@ -187,6 +194,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     for key, value in payload["counts"].items():
         say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
     return EXIT_OK
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
 
 
 def pad(text: str, width: int) -> str:

@@ -12,10 +12,11 @@ from email import policy
 
 import pytest
 
-from insurance_xl.cli import main, run_monthly_report
+from insurance_xl.cli import main, run_monthly_report, settings_for
 from insurance_xl.jobs import previous_month
 from insurance_xl.mail import SentLedger, message_key
 from insurance_xl.read import read_store
+from insurance_xl.settings import Context
 
 from .conftest import ROOT
 from .mailhelp import attachment, tiny_store
@@ -82,20 +83,25 @@ def test_resend_without_send_is_refused(desk, capsys):
     assert "--resend" in capsys.readouterr().err
 
 
+def store_and_context(desk):
+    registers = read_store(desk / "store" / "store.xlsx")
+    return registers, Context(settings_for(registers, str(desk / "settings.toml")), dt.date(2026, 11, 5))
+
+
 def test_run_ends_with_the_stores_report_in_the_outbox(desk):
     out = desk / "out"
-    registers = read_store(desk / "store" / "store.xlsx")
-    path = run_monthly_report(registers, [desk / "store" / "store.xlsx", desk / "settings.toml"], out)
-    (msg,) = messages(out / "outbox").values()
+    registers, ctx = store_and_context(desk)
+    path = run_monthly_report(registers, ctx, out)
+    (name, msg), = messages(out / "outbox").items()
+    assert name == f"2026-10_{STORE}_{TO}.eml"
     assert attachment(msg) == (path.name, path.read_bytes())
-    run_monthly_report(registers, [desk / "store" / "store.xlsx", desk / "settings.toml"], out)
+    run_monthly_report(registers, ctx, out)
     assert len(messages(out / "outbox")) == 1
 
 
 def test_run_without_recipients_still_writes_the_report(desk, capsys):
     write_settings(desk, mail_to=())
-    registers = read_store(desk / "store" / "store.xlsx")
-    path = run_monthly_report(registers, [desk / "store" / "store.xlsx", desk / "settings.toml"], desk / "out")
+    path = run_monthly_report(*store_and_context(desk), desk / "out")
     assert path.exists() and not (desk / "out" / "outbox").exists()
     assert "mail.to" in capsys.readouterr().out
 
