@@ -71,15 +71,9 @@ def run(store: BenchStore) -> list[str]:
 
 
 def main() -> list[str]:
-    try:
-        from .common import big_store  # lands with the shared store generator
+    from .common import big_store
 
-        store = big_store(policies=100_000)
-    except ImportError:
-        from .read_data import policies_file
-
-        store = BenchStore.from_path(policies_file(100_000), as_of=dt.date(2026, 11, 24))
-    return run(store)
+    return run(big_store())
 
 
 if __name__ == "__main__":
