@@ -70,8 +70,11 @@ def _load_sheet(path: Path, sheet: str, rows: int | None = None) -> tuple[pd.Dat
         grid = loaded.to_pandas() if loaded.width else pd.DataFrame()
         grid.columns = range(len(grid.columns))
         return grid, [c.absolute_index for c in loaded.selected_columns]
-    except Exception as exc:  # the reading boundary: any parser failure names the file
-        raise WorkbookUnreadable(path, f"无法读取工作表「{sheet}」（{str(exc).strip()[:200]}）", sheet=sheet) from None
+    except BaseException as exc:  # the reading boundary: any parser failure names the file, Rust panics included
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise WorkbookUnreadable(path, f"无法读取工作表「{sheet}」（{reason}）", sheet=sheet) from None
 
 
 def read_register(path: str | Path, register_key: str, sheet: str | None = None) -> RegisterSheet:
@@ -80,8 +83,11 @@ def read_register(path: str | Path, register_key: str, sheet: str | None = None)
     book = Path(path)
     check_workbook_file(book)
     reg = REGISTERS[register_key]
-    with zipfile.ZipFile(book) as archive:
-        parts = sheet_parts(archive)
+    try:
+        with zipfile.ZipFile(book) as archive:
+            parts = sheet_parts(archive)
+    except Exception as exc:  # the reading boundary: a missing or malformed part names the file
+        raise WorkbookUnreadable(book, f"工作簿结构已损坏（{type(exc).__name__}: {str(exc).strip()[:200]}）") from None
     names = [name for name, _ in parts]
     if sheet is not None and sheet not in names:
         raise WorkbookUnreadable(book, f"没有名为「{sheet}」的工作表")

@@ -129,14 +129,17 @@ def parse_money(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     cleaned = cleaned.str.replace(r"^\((.*)\)$", r"-\1", regex=True)
     nothing = cleaned.isin(_NOTHING) | (cleaned == "")
     numbers = pd.to_numeric(cleaned.where(~nothing), errors="coerce").astype("float64")
+    with np.errstate(over="ignore", invalid="ignore"):
+        numbers = numbers.round(2)  # to the fen; 1e308 overflows to infinity here, and is unreadable
     numbers = numbers.where(np.isfinite(numbers))
     bad = present & ~nothing & numbers.isna()
-    return numbers.round(2), bad.fillna(False).astype(bool)
+    return numbers, bad.fillna(False).astype(bool)
 
 
 def parse_ints(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     numbers, bad = parse_money(texts)
-    fractional = numbers.notna() & (numbers != numbers.round(0))
+    # a fraction, or beyond what a 64-bit integer holds, is not a count
+    fractional = numbers.notna() & ((numbers != numbers.round(0)) | (numbers.abs() >= 2.0**63))
     ints = numbers.where(~fractional).astype("Int64")
     return ints, bad | fractional
 

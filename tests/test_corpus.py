@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -261,3 +262,34 @@ def test_a_folder_holding_a_hostile_file_names_that_file(cases, tmp_path, bases)
     (tmp_path / "bomb.xlsx").write_bytes(_case(cases, "zip-bomb-declared.xlsx").data)
     with pytest.raises(WorkbookUnreadable, match="bomb.xlsx"):
         read_store(tmp_path)
+
+
+# ---- crashes the corpus found, kept as plain regression tests -----------------------------------
+
+def test_a_number_too_large_for_a_count_or_the_fen_is_a_finding(tmp_path):
+    from .conftest import make_workbook
+
+    path = make_workbook(tmp_path / "x.xlsx", {"旧件交接统计表": [["报案号", "旧件名称", "数量", "处理方式"],
+                                                              ["BA1", "保险杠", 1.7976931348623157e308, "保险公司回收"],
+                                                              ["BA2", "大灯", 9.3e18, "保险公司回收"], ["BA3", "尾灯", 2, "保险公司回收"]]})
+    registers = read_store(path)
+    assert registers["old_parts"]["qty"].tolist()[2] == 2
+    assert registers["old_parts"]["qty"].isna().tolist() == [True, True, False]
+    assert {(f.location.row, f.rule) for f in registers.findings} == {(2, "read.not_an_integer"), (3, "read.not_an_integer")}
+
+
+def test_calls_import_into_a_damaged_workbook_is_one_clean_line(cases, tmp_path, fixtures, capsys):
+    from .corpus import edit
+
+    for name, change in (("no-rels.xlsx", lambda part, xml: None if part == "xl/_rels/workbook.xml.rels" else xml),
+                         ("no-sheets.xlsx", lambda part, xml: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml, flags=re.S)
+                          if part == "xl/workbook.xml" else xml)):
+        path = tmp_path / name
+        path.write_bytes(edit(fixtures.good_store.read_bytes(), change))
+        before = path.read_bytes()
+        code = main(["calls", "import", str(fixtures.filled), "--into", str(path)])
+        err = capsys.readouterr().err
+        assert code in (0, 1, 2), err  # 3 is an internal error
+        if code == 2:
+            assert err.startswith("insurance-xl: ") and len(err.strip().splitlines()) == 1, err
+            assert path.read_bytes() == before
