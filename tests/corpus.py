@@ -353,8 +353,9 @@ def _declared_bomb(data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for info, content in parts:
             archive.writestr(info.filename, content)
-        with archive.open(zipfile.ZipInfo("xl/worksheets/sheet99.xml", date_time=(2026, 1, 1, 0, 0, 0)), "w",
-                          force_zip64=True) as part:
+        bomb = zipfile.ZipInfo("xl/worksheets/sheet99.xml", date_time=(2026, 1, 1, 0, 0, 0))
+        bomb.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(bomb, "w", force_zip64=True) as part:
             block = b" " * (1 << 20)
             for _ in range(520):
                 part.write(block)
