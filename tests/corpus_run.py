@@ -135,7 +135,7 @@ def _worker(conn, memory_bytes: int) -> None:
 
     reading.read_store = _read_once(reading.read_store)  # before any module binds the name
     import insurance_xl.calls_import  # noqa: F401  imported before the cap: imports are not what we bound
-    import insurance_xl.cli  # noqa: F401
+    import insurance_xl.cli  # noqa: F401  (the commands' modules too)
 
     logging.getLogger().handlers[:] = [_CurrentStderr()]
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))

@@ -197,7 +197,7 @@ def test_a_stray_value_in_the_last_cell_of_the_grid_is_refused_naming_sheet_and_
 
 def test_a_stray_value_far_right_in_a_short_sheet_is_read_quickly(tmp_path, bases):
     """16,384 columns × 25 rows is a small grid: read, not refused, and without per-column work."""
-    from .corpus import add_rows, edit_part, sheet_parts
+    from .corpus import edit_part, sheet_parts
 
     first = sheet_parts(bases["small.xlsx"][0])[0]
     path = tmp_path / "wide.xlsx"
