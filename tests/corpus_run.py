@@ -163,9 +163,10 @@ def _run_case(case: str, family: str, argvs: list[list[str]], workdir: str) -> l
 def command_label(argv) -> str:
     """The command, and the role the corpus file plays when it is not the store: 'calls import (list)',
     'reconcile (statement)', 'validate (verify)'."""
+    into = any(".guarded." in a or a == WRITES_INTO for a in argv)  # it writes into the file (or its template does)
     if argv[0] == "calls" and argv[1] == "import":
-        return "calls import" + ("" if ".guarded." in " ".join(argv) else " (list)")
-    if argv[0] == "reconcile" and ".guarded." not in argv[1]:
+        return "calls import" + ("" if into else " (list)")
+    if argv[0] == "reconcile" and not into:
         return "reconcile (statement)"
     if "--verify" in argv:
         return f"{argv[0]} (verify)"
