@@ -145,6 +145,7 @@ def test_every_command_on_a_sample_of_the_corpus_ends_cleanly(cases, tmp_path, f
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # ~500 files × every command; the figure is printed
 def test_every_command_on_the_whole_corpus_ends_cleanly(cases, tmp_path, fixtures):
     outcomes = _run(cases, tmp_path, fixtures, "whole corpus")
     assert len({o.case for o in outcomes}) >= 500

@@ -167,6 +167,7 @@ def _judge(folder: Path, old: bytes, expect_rows: dict[str, int]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("job,timed", [("calls import", 40), ("validate --out", 38), ("save_workbook", 12)])
 def test_a_writer_killed_anywhere_leaves_the_old_workbook_or_the_complete_new_one(job, timed, tmp_path, filled_list,
                                                                                    store_bytes):
