@@ -30,7 +30,8 @@ HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this i
 TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
 BACKUP_DIR = ".insurance-xl-backups"
 # Sheets this tool writes into clerks' workbooks; never read back as registers.
-OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
+OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明",
+              "续保短信名单", "续保电话名单", "月末对账"}  # the last three: written by the Excel face's buttons
 _TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 

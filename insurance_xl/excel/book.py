@@ -1,0 +1,204 @@
+"""An open workbook as registers, and tables written back into it: the glue every button shares.
+
+Reading: each sheet's cells from A1 to its last used cell become the texts the file reader would
+see (values.cell_text), and read.read_grid parses them, so the open book (unsaved edits included)
+reads exactly like the saved file. Writing: one `Range.value` per table, number formats set first
+(so an ID never turns into 1.1E+17), text starting with = + - @ kept as text.
+
+Works on any xlwings engine: desktop Excel when a button runs it, the remote engine in tests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InsuranceXlError
+from ..model import Registers
+from ..read import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
+from ..settings import Context, Settings, load_settings
+from ..values import cell_text, parse_date_text, parse_month_text
+from ..write import FORMULA_LEAD, OutColumn
+from .layout import AS_OF, BOARD, MONTH, Input
+
+HEADER_COLOR = "#1F4E78"  # write.HEADER_FILL
+WHITE = "#FFFFFF"
+ERROR_COLOR = "#FFC7CE"  # Excel's "bad" fill
+WARNING_COLOR = "#FFEB9C"  # Excel's "neutral" fill
+
+
+class BookInputError(InsuranceXlError):
+    """Something on 看板 the clerk must correct before the button can run."""
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def sheet_values(sheet: Any, rows: int | None = None) -> list[list[object]]:
+    """The sheet's values from A1 to its last used cell (or only the first `rows` rows)."""
+    last = sheet.used_range.last_cell
+    nrows = last.row if rows is None else min(rows, last.row)
+    return sheet.range((1, 1), (nrows, last.column)).options(ndim=2).value or []
+
+
+def cell_grid(values: Sequence[Sequence[object]]) -> pd.DataFrame:
+    """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1)."""
+    width = max((len(row) for row in values), default=0)
+    texts = [[cell_text(v) for v in row] + [np.nan] * (width - len(row)) for row in values]
+    grid = pd.DataFrame(texts, columns=range(width), dtype="str") if texts else pd.DataFrame()
+    return grid
+
+
+def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
+    """The registers of an open book; with `wanted`, only sheets holding those registers are read."""
+    sheets: list[SheetRead] = []
+    unrecognised: list[tuple[str, str]] = []
+    for sheet in book.sheets:
+        if sheet.name in OWN_SHEETS:
+            continue
+        head = cell_grid(sheet_values(sheet, HEADER_SCAN_ROWS))
+        found = detect_register(sheet.name, head)
+        if found is None:
+            if head.notna().to_numpy().any():
+                unrecognised.append((book.name, sheet.name))
+            continue
+        register = found[0].key
+        if wanted is not None and register not in wanted and register != "settings":
+            continue
+        item = read_grid(cell_grid(sheet_values(sheet)), book.name, sheet.name, register=register)
+        if item is not None:
+            sheets.append(item)
+    return assemble(sheets, unrecognised, book.name)
+
+
+def book_settings(registers: Registers) -> Settings:
+    """Settings from the book's 设置 sheet (defaults where it is silent)."""
+    table = registers["settings"]
+    rows = list(zip(table["key"], table["value"], table["_row"])) if len(table) else None
+    return load_settings(None, rows)
+
+
+def board_value(book: Any, item: Input) -> object:
+    if BOARD not in [s.name for s in book.sheets]:
+        raise BookInputError(f"找不到「{BOARD}」工作表：请用 insurance.xlsm 的原版，或把「{BOARD}」改回原名")
+    return book.sheets[BOARD][item.cell].value
+
+
+def board_text(book: Any, item: Input) -> str:
+    text = cell_text(board_value(book, item))
+    return "" if not isinstance(text, str) else text.strip()
+
+
+def board_as_of(book: Any, today: dt.date) -> dt.date:
+    """看板's 评估日期, or today when it is empty."""
+    text = board_text(book, AS_OF)
+    if not text:
+        return today
+    day = parse_date_text(text)
+    if not isinstance(day, dt.date):
+        raise BookInputError(f"{BOARD}!{AS_OF.cell}「{AS_OF.label}」不是日期：{text!r}，请填写如 2026-11-24，或留空表示今天")
+    return day
+
+
+def board_month(book: Any, as_of: dt.date) -> str:
+    """看板's 月份 (YYYY-MM), or the month before `as_of` when it is empty."""
+    text = board_text(book, MONTH)
+    if not text:
+        return (as_of.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    month = parse_month_text(text)
+    if not isinstance(month, str):
+        raise BookInputError(f"{BOARD}!{MONTH.cell}「{MONTH.label}」不是月份：{text!r}，请填写如 2026-10")
+    return month
+
+
+def book_context(book: Any, registers: Registers, today: dt.date) -> Context:
+    return Context(settings=book_settings(registers), as_of=board_as_of(book, today))
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+def output_sheet(book: Any, name: str) -> Any:
+    """The sheet `name`, emptied, or a new one right after 看板 (where clerks look first)."""
+    names = [s.name for s in book.sheets]
+    if name in names:
+        sheet = book.sheets[name]
+        sheet.clear()
+        return sheet
+    after = book.sheets[BOARD] if BOARD in names else book.sheets[len(names) - 1]
+    return book.sheets.add(name, after=after)
+
+
+def excel_value(value: object) -> object:
+    """A frame value as a cell gets it: empty → None, dates as dates, 是/否 for yes/no."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    if isinstance(value, str) and value.startswith(FORMULA_LEAD):
+        return "'" + value  # Excel keeps the text after the apostrophe, never a formula
+    return value
+
+
+def table_rows(frame: pd.DataFrame, columns: Sequence[OutColumn]) -> list[list[object]]:
+    cols = [frame[c.key].astype(object).tolist() if c.key in frame.columns else [None] * len(frame)
+            for c in columns]
+    return [[excel_value(v) for v in row] for row in zip(*cols)] if cols else []
+
+
+def _is_text(frame: pd.DataFrame, key: str) -> bool:
+    return key in frame.columns and (frame[key].dtype == object or pd.api.types.is_string_dtype(frame[key]))
+
+
+def write_table(sheet: Any, frame: pd.DataFrame, columns: Sequence[OutColumn], top: int = 1,
+                freeze: bool = True, widths: bool = True) -> int:
+    """A header row at `top` and one row per frame row below; returns the last row written.
+
+    `widths=False` leaves the column widths alone (a table written under 看板's fixed block)."""
+    last = top + len(frame)
+    for j, col in enumerate(columns, start=1):
+        fmt = col.number_format or ("@" if _is_text(frame, col.key) else None)
+        if fmt and len(frame):
+            sheet.range((top + 1, j), (last, j)).number_format = fmt
+        if widths:
+            sheet.range((top, j)).column_width = col.width
+    header = [[c.header for c in columns]]
+    sheet.range((top, 1)).value = header + table_rows(frame, columns)
+    head = sheet.range((top, 1), (top, len(columns)))
+    head.color = HEADER_COLOR
+    head.font.bold = True
+    head.font.color = WHITE
+    if freeze:
+        sheet.freeze_panes.freeze_at(f"{top}:{top}")
+    return last
+
+
+def write_title(sheet: Any, text: str, row: int = 1) -> None:
+    cell = sheet.range((row, 1))
+    cell.value = text
+    cell.font.bold = True
+    cell.font.size = 14
+
+
+# ---- talking to the clerk -----------------------------------------------------------------------
+
+def status(book: Any, text: str | bool) -> None:
+    """Excel's status bar (False gives it back to Excel); engines without one are left alone."""
+    try:
+        book.app.status_bar = text
+    except NotImplementedError:  # the remote engine has no status bar
+        pass
+
+
+def alert(book: Any, text: str, title: str, critical: bool = False) -> None:
+    book.app.alert(text, title=title, mode="critical" if critical else "info")

@@ -1,0 +1,104 @@
+"""The open book reads exactly like the saved file, and tables go back into it safely."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from insurance_xl.excel.book import (BookInputError, board_as_of, board_month, cell_grid, read_book, write_table)
+from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
+from insurance_xl.read import read_store
+from insurance_xl.registers import DATA_REGISTERS, WORKBOOK
+from insurance_xl.write import OutColumn
+
+from .conftest import sample
+from .remote_book import book_json, remote_unavailable_reason, workbook_sheets, written
+
+
+@pytest.fixture
+def remote(monkeypatch):
+    """xw.Book(json=...) books on xlwings' remote engine (licence key set for this test only)."""
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    reason = remote_unavailable_reason()
+    if reason:
+        print(f"skipping: {reason}")
+        pytest.skip(reason)
+    import xlwings as xw
+
+    opened = []
+
+    def open_book(sheets: dict) -> object:
+        book = xw.Book(json=book_json(sheets))
+        opened.append(book)
+        return book
+
+    yield open_book
+    for book in opened:
+        book.close()
+
+
+def board_rows(month: object = None, as_of: object = None) -> list[list[object]]:
+    rows = [[None, None] for _ in range(max(MONTH.row, AS_OF.row))]
+    rows[MONTH.row - 1][1] = month
+    rows[AS_OF.row - 1][1] = as_of
+    return rows
+
+
+def test_open_book_reads_like_the_saved_file(remote):
+    store = sample("store.xlsx")
+    book = remote(workbook_sheets(store))
+    from_book, from_file = read_book(book), read_store(store)
+    for key in DATA_REGISTERS:
+        pd.testing.assert_frame_equal(from_book[key].drop(columns=[WORKBOOK]), from_file[key].drop(columns=[WORKBOOK]))
+    assert from_book.findings == [] and from_file.findings == []
+    assert [(lay.sheet, lay.header_row, lay.columns) for lay in from_book.layouts] == \
+        [(lay.sheet, lay.header_row, lay.columns) for lay in from_file.layouts]
+
+
+def test_reading_only_the_registers_a_button_needs_skips_the_others(remote):
+    book = remote(workbook_sheets(sample("store.xlsx")))
+    registers = read_book(book, ("policies",))
+    assert len(registers["policies"]) > 0
+    assert len(registers["claims"]) == 0 and "claims" in registers.missing
+
+
+def test_cells_typed_in_excel_become_the_texts_the_file_reader_sees():
+    grid = cell_grid([["档案编号", "联系电话", "保单止期", "是否本店投保"],
+                      ["DA1", 13996030824.0, dt.datetime(2026, 10, 28), True],
+                      [None, "  ", None]])
+    assert grid.iloc[1].tolist() == ["DA1", "13996030824", "2026-10-28 00:00:00", "true"]
+    assert grid.iloc[2].isna().all()
+
+
+def test_board_month_defaults_to_the_month_before_as_of_and_accepts_what_excel_stores(remote):
+    assert board_month(remote({BOARD: board_rows()}), dt.date(2026, 11, 24)) == "2026-10"
+    assert board_month(remote({BOARD: board_rows("2026-09")}), dt.date(2026, 11, 24)) == "2026-09"
+    # Excel turns a typed 2026-9 into a date: the first of the month
+    assert board_month(remote({BOARD: board_rows(dt.datetime(2026, 9, 1))}), dt.date(2026, 11, 24)) == "2026-09"
+    assert board_as_of(remote({BOARD: board_rows()}), dt.date(2026, 11, 24)) == dt.date(2026, 11, 24)
+    assert board_as_of(remote({BOARD: board_rows(None, dt.datetime(2026, 10, 2))}), dt.date(2030, 1, 1)) == \
+        dt.date(2026, 10, 2)
+
+
+def test_a_month_the_clerk_mistyped_stops_with_a_message_naming_the_cell(remote):
+    with pytest.raises(BookInputError, match=f"{BOARD}!{MONTH.cell}「月份」不是月份：'十月'"):
+        board_month(remote({BOARD: board_rows("十月")}), dt.date(2026, 11, 24))
+    with pytest.raises(BookInputError, match="「评估日期」不是日期"):
+        board_as_of(remote({BOARD: board_rows(None, "昨天")}), dt.date(2026, 11, 24))
+
+
+def test_a_table_is_written_in_one_block_with_text_formats_first_and_formulas_kept_as_text(remote):
+    book = remote({"out": [[None]]})
+    frame = pd.DataFrame({"claim_no": ["=HYPERLINK(\"x\")", "00123"], "amount": [1.5, float("nan")],
+                          "day": pd.to_datetime(["2026-10-01", None]), "ok": pd.array([True, None], dtype="boolean")})
+    columns = [OutColumn("claim_no", "报案号", None, 16), OutColumn("amount", "金额", "0.00", 10),
+               OutColumn("day", "日期", "yyyy-mm-dd", 11), OutColumn("ok", "签字", None, 6)]
+    assert write_table(book.sheets["out"], frame, columns, top=3) == 5
+    cells = written(book, ["out"], "out")
+    assert [cells[(3, j)] for j in range(1, 5)] == ["报案号", "金额", "日期", "签字"]
+    assert [cells[(4, j)] for j in range(1, 5)] == ["'=HYPERLINK(\"x\")", 1.5, "2026-10-01", "是"]
+    assert [cells[(5, j)] for j in range(1, 5)] == ["00123", "", "", ""]
+    actions = book.json()["actions"]
+    text_format = next(i for i, a in enumerate(actions) if a["func"] == "setNumberFormat" and a["args"] == ["@"])
+    assert text_format < next(i for i, a in enumerate(actions) if a["func"] == "setValues")
