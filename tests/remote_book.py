@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -98,24 +97,20 @@ def workbook_sheets(path: str | Path, skip: Iterable[str] = ()) -> dict[str, lis
     return out
 
 
-def settings_rows(toml_path: str | Path) -> list[list[object]]:
-    """A 设置 sheet (设置项 | 值) holding what a settings TOML file holds, as dotted keys."""
+def settings_rows(settings: object) -> list[list[object]]:
+    """A 设置 sheet (设置项 | 值) holding the store, brands, partner insurers and thresholds of `settings`."""
+    import dataclasses
+
     from insurance_xl.registers import REGISTERS
 
-    data = tomllib.loads(Path(toml_path).read_text(encoding="utf-8"))
     rows: list[list[object]] = [[c.header for c in REGISTERS["settings"].columns[:2]]]
-
-    def walk(prefix: str, node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                part = f'"{key}"' if prefix == "insurers" else key
-                walk(f"{prefix}.{part}" if prefix else part, value)
-        elif isinstance(node, list):
-            rows.append([prefix, ",".join(str(v) for v in node)])
-        else:
-            rows.append([prefix, node])
-
-    walk("", data)
+    rows.append(["store", settings.store])  # type: ignore[attr-defined]
+    rows.append(["own_brands", ",".join(settings.own_brands)])  # type: ignore[attr-defined]
+    for name, insurer in settings.insurers.items():  # type: ignore[attr-defined]
+        for key in ("promised_days", "commission_rate_commercial", "commission_rate_compulsory", "contact"):
+            rows.append([f'insurers."{name}".{key}', getattr(insurer, key)])
+    for field in dataclasses.fields(settings.thresholds):  # type: ignore[attr-defined]
+        rows.append([f"thresholds.{field.name}", getattr(settings.thresholds, field.name)])  # type: ignore[attr-defined]
     return rows
 
 

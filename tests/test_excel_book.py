@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from unittest import mock
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insurance_xl.excel.book import (BookInputError, board_as_of, board_month, cell_grid, read_book, write_table)
 from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
 from insurance_xl.read import read_store
 from insurance_xl.registers import DATA_REGISTERS, WORKBOOK
+from insurance_xl.values import cell_text
 from insurance_xl.write import OutColumn
 
 from .conftest import sample
@@ -102,3 +107,51 @@ def test_a_table_is_written_in_one_block_with_text_formats_first_and_formulas_ke
     actions = book.json()["actions"]
     text_format = next(i for i, a in enumerate(actions) if a["func"] == "setNumberFormat" and a["args"] == ["@"])
     assert text_format < next(i for i, a in enumerate(actions) if a["func"] == "setValues")
+
+
+JSON_CELLS = st.one_of(  # what the remote client sends: numbers, booleans, texts
+    st.none(), st.booleans(), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=True, allow_infinity=False), st.sampled_from([665.0, 1234.5, 0.1, 1e17, -3.0, 13996030824.0]),
+    st.text(max_size=6), st.sampled_from(["", " ", "\u3000", "\x1c", "#N/A", "#DIV/0!", "2026-10-01T00:00:00.000Z",
+                                          "2026-10-01T08:30:00Z", "2026-13-01T00:00:00.000Z", "20261001", "京A12345"]),
+)
+CELLS = st.one_of(  # what desktop Excel's converter gives besides: dates
+    JSON_CELLS,
+    st.datetimes(min_value=dt.datetime(1950, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2100, 1, 1)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=1, max_size=4), min_size=1, max_size=6))
+def test_cell_grid_gives_each_cell_what_cell_text_gives_it(rows):
+    grid = cell_grid(rows)
+    width = max(len(r) for r in rows)
+    for i, row in enumerate(rows):
+        for j in range(width):
+            expected = cell_text(row[j]) if j < len(row) else float("nan")
+            got = grid.iat[i, j]
+            assert (pd.isna(got) and pd.isna(expected)) or got == expected, (row, j)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(JSON_CELLS, min_size=3, max_size=3), min_size=1, max_size=5))
+def test_the_remote_payload_reads_as_the_engines_own_conversion_would(rows):
+    # the JSON the client sends, read raw and converted here, versus xlwings' per-cell conversion
+    with mock.patch.dict(os.environ, {"XLWINGS_LICENSE_KEY": "noncommercial"}):
+        reason = remote_unavailable_reason()
+        if reason:
+            pytest.skip(reason)
+        from xlwings.pro._xlremote import _clean_value_data_element
+
+    payload = [["" if v is None else v for v in row] for row in rows]
+    engine = [[_clean_value_data_element(v, dt.datetime, None, None, False) for v in row] for row in payload]
+    assert_same_grid(cell_grid(payload, json_dates=True), cell_grid(engine))
+
+
+def assert_same_grid(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert a.shape == b.shape
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            x, y = a.iat[i, j], b.iat[i, j]
+            assert (pd.isna(x) and pd.isna(y)) or x == y, (i, j, x, y)

@@ -10,12 +10,16 @@ Works on any xlwings engine: desktop Excel when a button runs it, the remote eng
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InsuranceXlError
 from ..model import Registers
@@ -38,18 +42,117 @@ class BookInputError(InsuranceXlError):
 # ---- reading ------------------------------------------------------------------------------------
 
 def sheet_values(sheet: Any, rows: int | None = None) -> list[list[object]]:
-    """The sheet's values from A1 to its last used cell (or only the first `rows` rows)."""
+    """The sheet's values from A1 to its last used cell (or only the first `rows` rows).
+
+    Desktop Excel goes through xlwings' converter (COM dates and error codes need it). The remote
+    engine's payload is JSON already typed, and its converter's per-cell regex costs seconds on a
+    five-year register, so its raw values are taken and `cell_grid` reads them the same way.
+    """
     last = sheet.used_range.last_cell
     nrows = last.row if rows is None else min(rows, last.row)
-    return sheet.range((1, 1), (nrows, last.column)).options(ndim=2).value or []
+    rng = sheet.range((1, 1), (nrows, last.column))
+    if _is_remote(sheet):
+        return [list(row) for row in rng.raw_value]
+    return rng.options(ndim=2).value or []
 
 
-def cell_grid(values: Sequence[Sequence[object]]) -> pd.DataFrame:
-    """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1)."""
+def _is_remote(sheet: Any) -> bool:
+    return sheet.book.app.engine.type == "remote"
+
+
+# What xlwings' remote engine turns into a datetime (_xlremote.datetime_pattern) and into None
+_JSON_DATETIME = re.compile(r"^[0-9]{4}-(?:1[0-2]|0[1-9])-(?:3[01]|0[1-9]|[12][0-9])T(?:2[0-3]|[01][0-9]):[0-5][0-9]:"
+                            r"[0-5][0-9](?:\.[0-9]+)?Z$")  # the common case: cut, not parsed
+_XL_DATETIME = re.compile(r"^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12][0-9])T"
+                          r"(2[0-3]|[01][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?(Z|[+-](?:2[0-3]|[01][0-9]):[0-5][0-9])?$")
+_XL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!")
+
+
+def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False) -> pd.DataFrame:
+    """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1).
+
+    Each cell becomes what values.cell_text makes of it, column by column and type by type rather
+    than cell by cell (a 100k-row register has two million cells), string work done in Arrow. With
+    `json_dates`, texts are first read the way xlwings' remote engine reads its payload: ISO
+    datetimes ending in Z are dates, Excel error literals are empty.
+    """
     width = max((len(row) for row in values), default=0)
-    texts = [[cell_text(v) for v in row] + [np.nan] * (width - len(row)) for row in values]
-    grid = pd.DataFrame(texts, columns=range(width), dtype="str") if texts else pd.DataFrame()
-    return grid
+    if not width:
+        return pd.DataFrame()
+    rows = values if all(len(row) == width for row in values) else \
+        [list(row) + [None] * (width - len(row)) for row in values]
+    return pd.DataFrame({j: pd.array(_column_texts(column, json_dates), dtype="str")
+                         for j, column in enumerate(zip(*rows))})
+
+
+def _column_texts(column: tuple, json_dates: bool) -> pa.Array:
+    kinds = set(map(type, column))
+    objects = column if kinds <= {str, type(None)} else _as_texts(column)
+    texts = pa.array(objects, type=pa.string(), from_pandas=True)
+    empty = pc.equal(pc.utf8_trim(texts, characters=_python_whitespace()), "")
+    if json_dates:
+        empty = pc.or_(empty, pc.is_in(texts, value_set=pa.array(_XL_ERRORS)))
+    if json_dates and pc.any(pc.match_substring(texts, ":")).as_py():  # every datetime has a colon
+        dated = pc.fill_null(pc.match_substring_regex(texts, _JSON_DATETIME.pattern), False)
+        joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(texts, 0, 10),
+                                             pc.utf8_slice_codeunits(texts, 11, 19), " ")
+        odd = pc.and_(pc.invert(dated), pc.match_substring_regex(texts, r"^-?\d{4,}-\d\d-\d\dT"))
+        texts = pc.if_else(dated, joined, texts)
+        if pc.any(odd).as_py():  # other ISO forms the engine also takes for dates: rare, one by one
+            fixed = texts.to_pylist()
+            for k in np.flatnonzero(pc.fill_null(odd, False).to_numpy(zero_copy_only=False)):
+                fixed[k] = _engine_datetime_text(fixed[k])
+            texts = pa.array(fixed, type=pa.string())
+    return pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()), texts)
+
+
+def _engine_datetime_text(text: str) -> str:
+    """A text the remote engine reads as a datetime (its own regex and its own slicing), as cell_text."""
+    if not _XL_DATETIME.match(text):
+        return text
+    try:
+        return cell_text(dt.datetime.fromisoformat(text[:-1]))
+    except ValueError:  # the engine would fail on it too: keep the text for the reader to report
+        return text
+
+
+def _as_texts(column: tuple) -> np.ndarray:
+    """A column holding numbers, booleans, dates…: each non-text cell as values.cell_text makes it."""
+    cells, types = _objects(column), _objects(list(map(type, column)))
+    out = np.where(types == str, cells, None)
+    floats = types == float
+    if floats.any():
+        numbers = cells[floats].astype(np.float64)
+        whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 1e17)
+        texts = np.full(len(numbers), None, dtype=object)
+        texts[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+        fraction = ~whole & ~np.isnan(numbers)
+        texts[fraction] = [repr(float(x)) for x in numbers[fraction]]
+        out[floats] = texts
+    integers = types == int
+    if integers.any():
+        out[integers] = [str(x) for x in cells[integers]]
+    booleans = types == bool
+    if booleans.any():
+        out[booleans] = np.where(cells[booleans].astype(bool), "true", "false")
+    others = ~((types == str) | floats | integers | booleans | (types == type(None)))
+    for k in np.flatnonzero(others):  # dates from desktop Excel, numpy scalars: cell by cell
+        text = cell_text(cells[k])
+        out[k] = text if isinstance(text, str) else None
+    return out
+
+
+def _objects(items: Sequence[object]) -> np.ndarray:
+    """A 1-D object array (np.array would look inside each item, and is slow on type objects)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+@functools.cache
+def _python_whitespace() -> str:
+    """What str.strip() removes (cell_text's notion of a blank cell), for Arrow's utf8_trim."""
+    return "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
 def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
@@ -59,7 +162,8 @@ def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
     for sheet in book.sheets:
         if sheet.name in OWN_SHEETS:
             continue
-        head = cell_grid(sheet_values(sheet, HEADER_SCAN_ROWS))
+        json_dates = _is_remote(sheet)
+        head = cell_grid(sheet_values(sheet, HEADER_SCAN_ROWS), json_dates)
         found = detect_register(sheet.name, head)
         if found is None:
             if head.notna().to_numpy().any():
@@ -68,7 +172,7 @@ def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
         register = found[0].key
         if wanted is not None and register not in wanted and register != "settings":
             continue
-        item = read_grid(cell_grid(sheet_values(sheet)), book.name, sheet.name, register=register)
+        item = read_grid(cell_grid(sheet_values(sheet), json_dates), book.name, sheet.name, register=register)
         if item is not None:
             sheets.append(item)
     return assemble(sheets, unrecognised, book.name)
