@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +72,6 @@ def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
 
 def output_kind(file: Path) -> str:
     """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(file) as archive:
             if "docProps/custom.xml" not in archive.namelist():

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        _keep_mode(target, tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         (verify or verify_workbook)(tmp)
@@ -120,6 +122,17 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
         if tmp.exists():
             tmp.unlink()
     return made
+
+
+def _keep_mode(target: Path, tmp: Path) -> None:
+    """mkstemp makes the temp file 0600: give it the old file's permissions (a store on a shared
+    folder must stay readable by the others), or the umask's default for a new file."""
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 
 
 def verify_workbook(path: Path) -> None:
@@ -271,6 +284,15 @@ def write_title(ws: Worksheet, title: str, width: int, row: int = 1) -> None:
     ws.cell(row=row, column=1, value=title).font = TITLE_FONT
     if width > 1:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+
+
+def print_landscape(ws: Worksheet, header_row: int) -> None:
+    """Printed on A4 landscape, one page wide, the header row repeated on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def fit_widths(ws: Worksheet, minimum: int = 6, maximum: int = 50) -> None:
