@@ -111,6 +111,12 @@ def _term_days(insurers: pd.Series, ctx: Context) -> pd.Series:
     return insurers.map(promised).fillna(limit).astype("int64")
 
 
+def due_dates(handover_dates: pd.Series, insurers: pd.Series, ctx: Context) -> pd.Series:
+    """When each handed-over case is due: handover_date + min(payment_days, the insurer's promised days)
+    (also the worksheet function INS_DUE_DATE)."""
+    return handover_dates + pd.to_timedelta(_term_days(insurers, ctx), unit="D")
+
+
 def overdue_payments(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame,
                      ctx: Context) -> pd.DataFrame:
     """Handed-over cases the insurer has not fully paid by their due date, oldest first.
@@ -125,7 +131,7 @@ def overdue_payments(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd
 def _overdue(cases: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     cases = cases[cases["handover_date"].notna() & ~cases["returned"]].copy()
     cases["term_days"] = _term_days(cases["insurer"], ctx)
-    cases["due_date"] = cases["handover_date"] + pd.to_timedelta(cases["term_days"], unit="D")
+    cases["due_date"] = due_dates(cases["handover_date"], cases["insurer"], ctx)
     cases["days_overdue"] = _days(_as_of(ctx), cases["due_date"])
     overdue = cases[(cases["outstanding"] > 0) & (cases["days_overdue"] > 0)]
     overdue = overdue.sort_values(["due_date", "claim_no"], kind="stable")

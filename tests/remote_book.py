@@ -16,6 +16,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pytest
+
 LICENSE_ENV = "XLWINGS_LICENSE_KEY"
 
 
@@ -145,3 +147,26 @@ def written(book: object, start: list[str], sheet: str) -> dict[tuple[int, int],
             for j, value in enumerate(row):
                 cells[(action["start_row"] + 1 + i, action["start_column"] + 1 + j)] = value
     return cells
+
+
+@pytest.fixture
+def remote(monkeypatch):
+    """Open books on xlwings' remote engine: `remote(sheets)` → xw.Book (licence key set for the
+    test only; skipped, saying why, where the engine is unavailable)."""
+    monkeypatch.setenv(LICENSE_ENV, "noncommercial")
+    reason = remote_unavailable_reason()
+    if reason:
+        print(f"skipping: {reason}")
+        pytest.skip(reason)
+    import xlwings as xw
+
+    opened = []
+
+    def open_book(sheets: Mapping[str, list[list[object]]], name: str = "insurance.xlsm") -> object:
+        book = xw.Book(json=book_json(sheets, name))
+        opened.append(book)
+        return book
+
+    yield open_book
+    for book in opened:
+        book.close()

@@ -18,29 +18,7 @@ from insurance_xl.values import cell_text
 from insurance_xl.write import OutColumn
 
 from .conftest import sample
-from .remote_book import book_json, remote_unavailable_reason, workbook_sheets, written
-
-
-@pytest.fixture
-def remote(monkeypatch):
-    """xw.Book(json=...) books on xlwings' remote engine (licence key set for this test only)."""
-    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
-    reason = remote_unavailable_reason()
-    if reason:
-        print(f"skipping: {reason}")
-        pytest.skip(reason)
-    import xlwings as xw
-
-    opened = []
-
-    def open_book(sheets: dict) -> object:
-        book = xw.Book(json=book_json(sheets))
-        opened.append(book)
-        return book
-
-    yield open_book
-    for book in opened:
-        book.close()
+from .remote_book import remote, remote_unavailable_reason, workbook_sheets, written  # noqa: F401 (fixture)
 
 
 def board_rows(month: object = None, as_of: object = None) -> list[list[object]]:

@@ -46,14 +46,14 @@ def sheet_values(sheet: Any, rows: int | None = None) -> list[list[object]]:
 
     Desktop Excel goes through xlwings' converter (COM dates and error codes need it). The remote
     engine's payload is JSON already typed, and its converter's per-cell regex costs seconds on a
-    five-year register, so its raw values are taken and `cell_grid` reads them the same way.
+    five-year register, so its values are taken as sent and `cell_grid` reads them the same way.
     """
+    if _is_remote(sheet):  # Sheet.api is the payload itself: its values, from A1
+        values = sheet.api["values"]
+        return values if rows is None else values[:rows]
     last = sheet.used_range.last_cell
     nrows = last.row if rows is None else min(rows, last.row)
-    rng = sheet.range((1, 1), (nrows, last.column))
-    if _is_remote(sheet):
-        return [list(row) for row in rng.raw_value]
-    return rng.options(ndim=2).value or []
+    return sheet.range((1, 1), (nrows, last.column)).options(ndim=2).value or []
 
 
 def _is_remote(sheet: Any) -> bool:

@@ -36,10 +36,10 @@ class Input:
         return f"B{self.row}"
 
 
-MONTH = Input("month", "月份", 3, "YYYY-MM，如 2026-10；留空 = 评估日期的上一个月")
-AS_OF = Input("as_of", "评估日期", 4, "留空 = 今天；逾期天数、续保名单、流失宽限都按这一天计算", DATE_FORMAT)
-INSURER = Input("insurer", "对账保险公司", 5, "月末对账用：合作保险公司全称（与设置表一致）")
-STATEMENT = Input("statement", "对账单文件", 6, "月末对账用：保险公司对账单的完整路径，或本工作簿所在文件夹中的文件名")
+MONTH = Input("month", "月份", 3, "如 2026-10；留空 = 评估日期的上个月")
+AS_OF = Input("as_of", "评估日期", 4, "留空 = 今天（逾期、续保、流失按这天算）", DATE_FORMAT)
+INSURER = Input("insurer", "对账保险公司", 5, "月末对账用：与「设置」一致的全称")
+STATEMENT = Input("statement", "对账单文件", 6, "月末对账用：完整路径，或本簿同文件夹的文件名")
 INPUTS = (MONTH, AS_OF, INSURER, STATEMENT)
 STATUS_ROW = 7  # "数据截至": which month and as-of day the numbers below are for
 STATUS_LABEL = "数据截至"
