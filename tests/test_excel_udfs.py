@@ -74,3 +74,4 @@ def test_masks_for_what_leaves_the_store():
     assert INS_MASK_PHONE(column(13996030824.0, "139-9603-0824", None)) == column("139****0824", "139****0824", "")
     assert INS_MASK_NAME("张三") == [["张*"]]
     assert INS_MASK_ID(column("110101199001011234")) == column("110***********1234")
+

@@ -125,9 +125,16 @@ def renewal_calls() -> None:
 
 
 def reconcile() -> None:
+    import xlwings as xw
+
     from .reconcile import reconcile_in
 
-    _run("月末对账", lambda book, today: reconcile_in(book, today, book_folder(book)))
+    def glue(book: Any, today: dt.date) -> None:
+        done = reconcile_in(book, today, book_folder(book))
+        if done.workbook:
+            xw.Book(str(done.workbook))  # the workbook both parties sign
+
+    _run("月末对账", glue)
 
 
 def monthly_report() -> None:

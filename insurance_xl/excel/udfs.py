@@ -195,22 +195,18 @@ def INS_RENEWAL_STAGE(policy_end: Cells, as_of: object, settings: Cells | None =
 def INS_KPI(key: str, month: object, policies: Cells, sales: Cells, claims: Cells, settings: Cells,
             as_of: object, contacts: Cells | None = None) -> object:
     """看板的一个指标（kpi --json 的键，如 renewal_rate、premium_commercial，或台数 sold、lost…）。"""
-    from ..kpi import COUNT_KEYS, monthly_kpis
+    from ..kpi import COUNT_KEYS, MONEY_KEYS, RATE_KEYS, monthly_kpis
 
-    month_text = cell_text(month)
-    month_key = parse_month(month_text)
+    if key not in (*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS):
+        raise ValueError(f"未知的指标 {key!r}，可用：{', '.join((*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS))}")
+    month_key = parse_month(cell_text(month))
     tables = {"policies": policies, "sales": sales, "claims": claims}
     if contacts is not None:
         tables["contacts"] = contacts
     reads = [read_grid(cell_grid(_rows(cells)), "", REGISTERS[k].sheet, register=k) for k, cells in tables.items()]
     registers = assemble([r for r in reads if r is not None], [], "")
     payload = monthly_kpis(registers, Context(_settings(settings), _day(as_of, "评估日期")), month_key).to_json()
-    if key in COUNT_KEYS:
-        return payload["counts"][key]
-    if key not in payload or key in ("month", "counts"):
-        keys = [k for k in payload if k not in ("month", "counts")] + list(COUNT_KEYS)
-        raise ValueError(f"未知的指标 {key!r}，可用：{', '.join(keys)}")
-    value = payload[key]
+    value = payload["counts"][key] if key in COUNT_KEYS else payload[key]
     return "" if value is None else value
 
 
