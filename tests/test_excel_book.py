@@ -133,3 +133,15 @@ def assert_same_grid(a: pd.DataFrame, b: pd.DataFrame) -> None:
         for j in range(a.shape[1]):
             x, y = a.iat[i, j], b.iat[i, j]
             assert (pd.isna(x) and pd.isna(y)) or x == y, (i, j, x, y)
+
+
+def test_button_sheets_come_after_the_board_in_a_fixed_order_and_are_reused(remote):
+    from insurance_xl.excel.book import output_sheet
+    from insurance_xl.excel.layout import OUTPUT_SHEETS
+
+    book = remote({BOARD: [[None]], "客户管理统计明细表": [[None]], "设置": [[None]]})
+    for name in reversed(OUTPUT_SHEETS):
+        output_sheet(book, name)
+    output_sheet(book, OUTPUT_SHEETS[0]).range("A1").value = "again"
+    assert [s.name for s in book.sheets] == [BOARD, *OUTPUT_SHEETS, "客户管理统计明细表", "设置"]
+    assert [a["func"] for a in book.json()["actions"]].count("addSheet") == len(OUTPUT_SHEETS)

@@ -27,7 +27,7 @@ from ..read import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, 
 from ..settings import Context, Settings, load_settings
 from ..values import cell_text, parse_date_text, parse_month_text
 from ..write import FORMULA_LEAD, OutColumn
-from .layout import AS_OF, BOARD, MONTH, Input
+from .layout import AS_OF, BOARD, MONTH, OUTPUT_SHEETS, Input
 
 HEADER_COLOR = "#1F4E78"  # write.HEADER_FILL
 WHITE = "#FFFFFF"
@@ -225,14 +225,16 @@ def book_context(book: Any, registers: Registers, today: dt.date) -> Context:
 # ---- writing ------------------------------------------------------------------------------------
 
 def output_sheet(book: Any, name: str) -> Any:
-    """The sheet `name`, emptied, or a new one right after 看板 (where clerks look first)."""
+    """The sheet `name`, emptied, or a new one after 看板 (where clerks look first), the button
+    sheets in the order of layout.OUTPUT_SHEETS."""
     names = [s.name for s in book.sheets]
     if name in names:
         sheet = book.sheets[name]
         sheet.clear()
         return sheet
-    after = book.sheets[BOARD] if BOARD in names else book.sheets[len(names) - 1]
-    return book.sheets.add(name, after=after)
+    earlier = OUTPUT_SHEETS[:OUTPUT_SHEETS.index(name)] if name in OUTPUT_SHEETS else OUTPUT_SHEETS
+    after = next((n for n in reversed((BOARD, *earlier)) if n in names), names[-1])
+    return book.sheets.add(name, after=book.sheets[after])
 
 
 def excel_value(value: object) -> object:
