@@ -69,9 +69,24 @@ def run(store: BenchStore) -> list[str]:
     ]
 
 
-if __name__ == "__main__":  # python -m bench.bench_excel STORE [AS_OF] [SETTINGS.toml]
-    path = Path(sys.argv[1])
-    as_of = dt.date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else None
-    settings_file = Path(sys.argv[3]) if len(sys.argv) > 3 else None
-    for line in run(BenchStore.from_path(path, as_of=as_of, settings_file=settings_file)):
-        print(line)
+def main() -> list[str]:
+    """make bench: the big store when bench/common.py can build it, else the sample store."""
+    from . import common
+
+    big = getattr(common, "big_store", None)
+    if big is not None:
+        made = big(policies=100_000)
+        return run(made if isinstance(made, BenchStore) else BenchStore.from_path(Path(made)))
+    root = Path(__file__).resolve().parents[2] / "shared" / "samples" / "store-500"
+    root = root if root.is_dir() else Path("/work/shared/samples/store-500")
+    store = BenchStore.from_path(root / "store.xlsx", settings_file=root / "settings.toml", as_of=dt.date(2026, 11, 24))
+    return ["(bench/common.py has no big_store yet: the sample store)", *run(store)]
+
+
+if __name__ == "__main__":  # python -m bench.bench_excel [STORE [AS_OF [SETTINGS.toml]]]
+    if len(sys.argv) < 2:
+        print("\n".join(main()))
+    else:
+        as_of = dt.date.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else None
+        settings_file = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+        print("\n".join(run(BenchStore.from_path(Path(sys.argv[1]), as_of=as_of, settings_file=settings_file))))
