@@ -99,6 +99,13 @@ def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]
         yield from _read_grid(grid, col_offsets, name, sheet)
 
 
+def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
+    """Every sheet of one workbook (ours left out) as (name, grid of cell texts, column offsets),
+    exactly as the reader sees them: the integrity stamp of validated workbooks hashes these."""
+    check_workbook_file(file)
+    return list(_load_grids(file))
+
+
 def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
     import fastexcel
 
@@ -115,7 +122,7 @@ def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
     except WorkbookUnreadable:
         raise
     except BaseException as exc:  # the one boundary: any parser failure, Rust panics included
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError, GeneratorExit)):
             raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason[:200]}）") from None

@@ -1,0 +1,65 @@
+"""Validation time as a ratio to the time it takes to read the store (issue 4: within 3× on 100k policies).
+
+Also the integrity stamp (reading the cell texts and hashing them), which `validate --out` and
+`--verify` add, as a ratio to the same read time. Run: `python -m bench.bench_validate [STORE [SETTINGS]]`;
+`main()` (for `make bench`) measures the 100k-policy big store once bench/common.py has one.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bench.common import BenchStore, timed
+from insurance_xl.integrity import make_stamp, workbook_cells
+from insurance_xl.read import load_sheet_grids
+from insurance_xl.validate import validate
+
+BAR = 3.0  # validation within 3× the read time
+
+
+def run(store: BenchStore) -> list[str]:
+    rows = {key: len(table) for key, table in store.registers.tables.items() if len(table)}
+    seconds, validation = timed(lambda: validate(store.registers, store.ctx), repeat=3)
+    ratio = seconds / store.read_seconds
+    lines = [
+        f"validate: {rows.get('policies', 0):,} policies, {sum(rows.values()):,} rows, "
+        f"{validation.errors:,} errors, {validation.warnings:,} warnings",
+        f"validate: {ratio:.2f}× the read time ({seconds:.2f} s vs read {store.read_seconds:.2f} s; "
+        f"bar {BAR:.0f}×: {'ok' if ratio <= BAR else 'OVER'})",
+    ]
+    if store.path.is_file():
+        sheets = [lay.sheet for lay in store.registers.layouts]
+
+        def stamp() -> object:
+            cells = workbook_cells(load_sheet_grids(store.path), sheets)
+            return make_stamp(cells, validated_at="", ruleset="", as_of="", errors=0, warnings=0)
+
+        stamp_seconds, _ = timed(stamp)
+        lines.append(f"integrity stamp (read cell texts + hash): {stamp_seconds / store.read_seconds:.2f}× the read time "
+                     f"({stamp_seconds:.2f} s)")
+    return lines
+
+
+def main() -> list[str]:
+    """make bench: the big store when bench/common.py can build it, else the sample store."""
+    import datetime as dt
+
+    from bench import common
+
+    big = getattr(common, "big_store", None)
+    if big is not None:
+        made = big(policies=100_000)
+        return run(made if isinstance(made, BenchStore) else BenchStore.from_path(Path(made)))
+    root = next((d / "store-500" for d in SAMPLES if (d / "store-500").is_dir()), SAMPLES[-1] / "store-500")
+    store = BenchStore.from_path(root / "store.xlsx", settings_file=root / "settings.toml", as_of=dt.date(2026, 11, 24))
+    return ["(bench/common.py has no big_store yet: the sample store)", *run(store)]
+
+
+SAMPLES = [Path(__file__).resolve().parents[2] / "shared" / "samples", Path("/work/shared/samples")]
+
+if __name__ == "__main__":  # python -m bench.bench_validate [STORE [SETTINGS.toml]]
+    if len(sys.argv) > 1:
+        store = BenchStore.from_path(Path(sys.argv[1]), settings_file=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
+        print("\n".join(run(store)))
+    else:
+        print("\n".join(main()))

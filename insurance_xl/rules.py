@@ -1,0 +1,262 @@
+"""Validation rules driven by the register declaration, and the helpers every rule uses.
+
+Required values, allowed values, amounts, VINs, phone numbers, unique identifiers and dates come
+straight from registers.py (DOMAIN.md "Validation (for auditors)"); the desk's business rules
+(policy periods, claims, partners, refunds) are in business_rules.py; validate.py runs them all.
+
+Every rule has the same shape, `check_<rule>(tables, ctx) -> Iterable[Finding]`: it works on whole
+columns (masks over the register tables) and builds a Finding only for the rows it flags, located
+to the cell through `Registers.locations()`. Rule codes are stable (tests, JSON consumers and the
+validated workbook depend on them, not on the wording); messages are Chinese, for the clerk, with
+the value found and what is expected. Personal data is never put into a message unmasked.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+import pandas as pd
+
+from .findings import Finding, Location, Severity
+from .mask import mask_value
+from .model import Registers
+from .registers import CHANNELS, DATA_REGISTERS, REGISTERS, ROW, SHEET, WORKBOOK, Kind
+from .settings import Context
+
+Check = Callable[[Registers, Context], Iterable[Finding]]
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+HERE = CHANNELS[0]  # 本店
+
+# Dates of things that have already happened: one later than as-of is a typo (warning). DOMAIN names
+# 出单日期; the other event dates are held to the same standard. Planned dates (policy periods,
+# 下次联系) are left out.
+EVENT_DATES: dict[str, tuple[str, ...]] = {
+    "sales": ("sale_date",),
+    "policies": ("issue_date",),
+    "claims": ("report_date", "settled_date"),
+    "handovers": ("handover_date",),
+    "old_parts": ("handover_date",),
+    "payments": ("paid_date",),
+    "tp_refunds": ("insurer_paid_date", "refund_date"),
+    "contacts": ("contact_date",),
+    "commission_settlements": ("invoice_date", "received_date"),
+}
+CLAIM_SIDE = ("handovers", "old_parts", "payments", "tp_refunds")  # rows that hang off a 报案号
+APPROVALS = ("sign_adjuster", "sign_service_manager", "sign_cashier", "sign_finance_manager", "sign_store_manager")
+# DOMAIN.md: commission_settlements is "one row per insurer and month" (a pair, so not in registers.unique).
+PAIR_UNIQUE = {"commission_settlements": (("month", "insurer"), "commission.duplicate_month")}
+_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779 / GB 16735: I, O, Q never used
+_PHONE_NOISE = re.compile(r"[\s\-()（）]")
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+def header(register: str, key: str) -> str:
+    return REGISTERS[register].column(key).header
+
+
+def shown(register: str, key: str, value: object) -> str:
+    """A value as a message shows it: dates as YYYY-MM-DD, money with separators, PII masked."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return "（空）"
+    col = REGISTERS[register].column(key)
+    if col.pii:
+        return str(mask_value(str(value), col.pii))
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if col.kind is Kind.MONEY:
+        return f"{float(value):,.2f}"
+    if isinstance(value, (bool,)) or col.kind is Kind.YESNO:
+        return "是" if bool(value) else "否"
+    return str(value)
+
+
+def flag(tables: Registers, register: str, mask: pd.Series, key: str, rule: str, severity: Severity,
+         message: Callable[[pd.Series], str]) -> Iterator[Finding]:
+    """One Finding per row where `mask` holds, at the cell of `key`; `message(row)` words it."""
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():  # the usual case: no row taken out of the (wide) table at all
+        return
+    rows = tables[register].loc[mask[mask].index]
+    for loc, (_, row) in zip(tables.locations(register, rows, key), rows.iterrows()):
+        yield Finding(register, rule, severity, loc, message(row), key=key)
+
+
+def present(tables: Registers, register: str, key: str) -> pd.Series:
+    """Rows whose sheet has the column (an absent column is reported once, not once per row)."""
+    table = tables[register]
+    sheets = [lay for lay in tables.layouts if lay.register == register]
+    if len(table) and all(key in lay.columns for lay in sheets):  # every sheet has it: no per-row work
+        return pd.Series(True, index=table.index)
+    return tables.has_column(register, key)
+
+
+def absent_column_findings(tables: Registers, register: str, rows: pd.Series, key: str, rule: str,
+                           severity: Severity, why: str) -> Iterator[Finding]:
+    """Once per sheet: `rows` need column `key` but the sheet has no such column."""
+    table = tables[register]
+    mask = rows.fillna(False).astype(bool) & ~present(tables, register, key)
+    if not mask.any():
+        return
+    lacking = table.loc[mask, [WORKBOOK, SHEET]]
+    for (workbook, sheet), group in lacking.groupby([WORKBOOK, SHEET], sort=True):
+        layout = tables.layout(workbook, sheet)
+        loc = Location(workbook, sheet, layout.header_row if layout else None, header(register, key))
+        yield Finding(register, rule, severity, loc,
+                      f"工作表没有「{header(register, key)}」列：{len(group)} 行{why}", key=key)
+
+
+def fold_name(values: pd.Series) -> pd.Series:
+    return values.astype("str").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+
+
+def row_ref(table: pd.DataFrame, index: object) -> Location:
+    return Location(table.at[index, WORKBOOK], table.at[index, SHEET], int(table.at[index, ROW]))
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+def check_registers_present(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """Every register is looked for by sheet name or headers; one not found is named."""
+    for key in tables.missing:
+        reg = REGISTERS[key]
+        yield Finding(key, "register.missing", WARNING, Location(tables.source, reg.sheet, None),
+                      f"未找到登记表「{reg.sheet}」（按工作表名和表头都没有找到），该登记表未校验")
+
+
+def check_unrecognised_sheets(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """A sheet with data that is no register is not read: say so, rather than skip it silently."""
+    for workbook, sheet in tables.unrecognised:
+        yield Finding("", "sheet.unrecognised", WARNING, Location(workbook, sheet, None),
+                      f"工作表「{sheet}」有数据，但表头与任何登记表都不符，未读取也未校验")
+
+
+def check_required(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """Required values (registers.py: required, required-when, one-of) must not be empty."""
+    for key in DATA_REGISTERS:
+        reg, table = REGISTERS[key], tables[key]
+        if table.empty:
+            continue
+        for col in reg.columns:
+            if not (col.required or col.required_if):
+                continue
+            mask = table[col.key].isna() & present(tables, key, col.key)
+            why = "此项必填"
+            if col.required_if:
+                other, value = col.required_if
+                mask &= table[other] == value
+                why = f"「{header(key, other)}」为「{value}」时必填"
+            yield from flag(tables, key, mask, col.key, "required.missing", ERROR,
+                            lambda row, h=col.header, w=why: f"「{h}」为空：{w}")
+        for group in reg.one_of:
+            empty = pd.concat([table[k].isna() for k in group], axis=1).all(axis=1)
+            has = pd.concat([present(tables, key, k) for k in group], axis=1)
+            names = "、".join(f"「{header(key, k)}」" for k in group)
+            for i, k in enumerate(group):  # located at the first of the group the sheet has
+                here = has.iloc[:, i] & ~has.iloc[:, :i].any(axis=1)
+                yield from flag(tables, key, empty & here, k, "required.plate_or_vin", ERROR,
+                                lambda row, n=names: f"{n}都为空：至少填写一项，才能确定是哪辆车")
+
+
+def check_allowed_values(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """Choice columns hold one of their listed values (渠道, 业务类型, 三者险保额, 方式, 结果…)."""
+    for key in DATA_REGISTERS:
+        table = tables[key]
+        for col in REGISTERS[key].columns:
+            if col.kind is not Kind.CHOICE or table.empty:
+                continue
+            mask = table[col.key].notna() & ~table[col.key].isin(col.choices)
+            allowed = "、".join(col.choices)
+            yield from flag(tables, key, mask, col.key, "value.not_allowed", ERROR,
+                            lambda row, c=col, a=allowed: f"「{c.header}」的值「{row[c.key]}」不在允许范围内，应为：{a}")
+
+
+def check_negative_amounts(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """Premiums, commission and every other amount (and quantity) are never negative."""
+    for key in DATA_REGISTERS:
+        table = tables[key]
+        for col in REGISTERS[key].columns:
+            if col.kind not in (Kind.MONEY, Kind.INT) or table.empty:
+                continue
+            mask = table[col.key] < 0
+            yield from flag(tables, key, mask, col.key, "amount.negative", ERROR,
+                            lambda row, c=col: f"「{c.header}」为负数：{shown(key, c.key, row[c.key])}，应为 0 或正数")
+
+
+def check_vins(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """A VIN has 17 characters, digits and letters except I, O and Q."""
+    for key in ("sales", "policies"):
+        vin = tables[key]["vin"]
+        mask = vin.notna() & ~vin.fillna("").str.match(_VIN)
+        yield from flag(tables, key, mask, "vin", "vin.invalid", ERROR, _vin_message)
+
+
+def _vin_message(row: pd.Series) -> str:
+    vin = str(row["vin"])
+    if len(vin) != 17:
+        return f"车架号「{vin}」有 {len(vin)} 位：应为 17 位"
+    bad = "、".join(sorted({ch for ch in vin if not re.match(r"[A-HJ-NPR-Z0-9]", ch)}))
+    return f"车架号「{vin}」含有不允许的字符 {bad}：车架号由数字和字母组成，不用 I、O、Q"
+
+
+def check_duplicates(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """Unique identifiers (保单号, 报案号, 车架号 in sales) appear once; the finding names both rows."""
+    for key in DATA_REGISTERS:
+        for unique in REGISTERS[key].unique if len(tables[key]) else ():
+            yield from _duplicates(tables, key, (unique,), f"{key}.duplicate_{unique}")
+    for key, (columns, rule) in PAIR_UNIQUE.items():
+        yield from _duplicates(tables, key, columns, rule)
+
+
+def _duplicates(tables: Registers, register: str, columns: tuple[str, ...], rule: str) -> Iterator[Finding]:
+    table = tables[register]
+    if table.empty:
+        return
+    filled = table[list(columns)].notna().all(axis=1)
+    dup = filled & table.duplicated(list(columns), keep=False)
+    if not dup.any():
+        return
+    rows = table.loc[dup, [*columns, WORKBOOK, SHEET, ROW]]
+    groups: dict[tuple, list] = {}
+    for index, value in zip(rows.index, zip(*(rows[c] for c in columns))):
+        groups.setdefault(value, []).append(index)
+    later = rows[rows.duplicated(list(columns), keep="first")]
+    what = "、".join(f"「{header(register, c)}」" for c in columns)
+    for loc, (index, row) in zip(tables.locations(register, later, columns[0]), later.iterrows()):
+        others = [i for i in groups[tuple(row[c] for c in columns)] if i != index]
+        related = tuple(row_ref(table, i) for i in others)
+        where = "、".join(f"第{r.row}行" if r.sheet == loc.sheet and r.workbook == loc.workbook
+                         else f"{r.sheet} 第{r.row}行" for r in related)
+        shown_value = " / ".join(shown(register, c, row[c]) for c in columns)
+        yield Finding(register, rule, ERROR, loc,
+                      f"{what}「{shown_value}」重复：与{where}相同，每个只能登记一次", related=related,
+                      key=columns[0])
+
+
+def check_dates_not_after_as_of(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """An 出单日期 (or any date of something already done) later than as-of is probably a typo."""
+    as_of = pd.Timestamp(ctx.as_of)
+    for key, columns in EVENT_DATES.items():
+        for col in columns if len(tables[key]) else ():
+            mask = tables[key][col] > as_of
+            yield from flag(tables, key, mask, col, "date.after_as_of", WARNING,
+                            lambda row, k=key, c=col: f"「{header(k, c)}」{shown(k, c, row[c])} 晚于校验基准日 "
+                                                      f"{as_of:%Y-%m-%d}：请核对是否录错")
+
+
+def check_phone_numbers(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """A mobile number has 11 digits *(config)*; anything else cannot get the renewal SMS."""
+    digits = ctx.thresholds.phone_digits
+    for key in DATA_REGISTERS:
+        if "phone" not in REGISTERS[key].keys or tables[key].empty:
+            continue
+        phone = tables[key]["phone"]
+        cleaned = phone.fillna("").str.replace(_PHONE_NOISE, "", regex=True)
+        mask = phone.notna() & ~cleaned.str.fullmatch(rf"\d{{{digits}}}")
+        yield from flag(tables, key, mask, "phone", "phone.wrong_length", WARNING,
+                        lambda row, k=key: f"联系电话「{shown(k, 'phone', row['phone'])}」不是 {digits} 位手机号码"
+                                           f"（{_digit_count(row['phone'])} 位数字）")
+
+
+def _digit_count(value: str) -> int:
+    return sum(ch.isdigit() for ch in str(value))
