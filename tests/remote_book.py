@@ -111,8 +111,9 @@ def settings_rows(settings: object) -> list[list[object]]:
     for name, insurer in settings.insurers.items():  # type: ignore[attr-defined]
         for key in ("promised_days", "commission_rate_commercial", "commission_rate_compulsory", "contact"):
             rows.append([f'insurers."{name}".{key}', getattr(insurer, key)])
-    for field in dataclasses.fields(settings.thresholds):  # type: ignore[attr-defined]
-        rows.append([f"thresholds.{field.name}", getattr(settings.thresholds, field.name)])  # type: ignore[attr-defined]
+    thresholds = settings.thresholds  # type: ignore[attr-defined]
+    for field in dataclasses.fields(thresholds):
+        rows.append([f"thresholds.{field.name}", getattr(thresholds, field.name)])
     return rows
 
 

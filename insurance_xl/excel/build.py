@@ -211,7 +211,8 @@ def _sorted_defaults(types: bytes) -> bytes:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m insurance_xl.excel.build", description=__doc__.splitlines()[0])
-    parser.add_argument("target", nargs="?", default=str(TARGET), help="where to write (default workbook/insurance.xlsm)")
+    parser.add_argument("target", nargs="?", default=str(TARGET),
+                        help="where to write (default workbook/insurance.xlsm)")
     parser.add_argument("--macros", default=str(MACROS_DIR), help="folder of the .bas modules (default macros/)")
     args = parser.parse_args(argv)
     print(build_workbook(args.target, args.macros))

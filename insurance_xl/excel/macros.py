@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InsuranceXlError
-from .book import BookInputError, alert, book_context, board_month, read_book, status
+from .book import BookInputError, alert, board_as_of, board_month, book_context, read_book, status
 from .layout import REPORT_FOLDER
 from . import results
 
@@ -34,10 +34,10 @@ def refresh_kpis_in(book: Any, today: dt.date) -> Any:
     from ..kpi import monthly_kpis
     from . import board
 
+    month = board_month(book, board_as_of(book, today))  # a mistyped month stops before any reading
     status(book, "刷新看板：正在读取登记表…")
     registers = read_book(book, KPI_REGISTERS)
     ctx = book_context(book, registers, today)
-    month = board_month(book, ctx.as_of)
     registers.require(KPI_NEEDS)
     status(book, f"刷新看板：正在计算 {month} 的指标…")
     kpis = monthly_kpis(registers, ctx, month)
@@ -88,10 +88,10 @@ def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     """生成月报: the month's report workbook, saved in 月报 beside the workbook."""
     from ..report import report_filename, write_report
 
+    month = board_month(book, board_as_of(book, today))
     status(book, "生成月报：正在读取登记表…")
     registers = read_book(book)
     ctx = book_context(book, registers, today)
-    month = board_month(book, ctx.as_of)
     registers.require(KPI_NEEDS)
     status(book, f"生成月报：正在生成 {month} 月报…")
     target = folder / REPORT_FOLDER / report_filename(ctx.settings.store, month)

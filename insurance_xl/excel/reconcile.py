@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..write import save_workbook
-from .book import (BookInputError, board_month, board_text, book_context, excel_value, output_sheet, read_book, status,
-                   write_title)
+from .book import (BookInputError, board_as_of, board_month, board_text, book_context, excel_value, output_sheet,
+                   read_book, status, write_title)
 from .layout import BOARD, INSURER, RECONCILE_SHEET, STATEMENT
 
 RECONCILE_FOLDER = "对账"
@@ -44,6 +44,7 @@ def reconcile_in(book: Any, today: dt.date, folder: Path) -> BookReconciliation:
     from ..month_end import locks_dir, reconcile_month
     from ..reconcile_out import change_lines, reconciliation_workbook, summary_lines
 
+    month = board_month(book, board_as_of(book, today))
     insurer = board_text(book, INSURER)
     if not insurer:
         raise BookInputError(f"请在 {BOARD}!{INSURER.cell}「{INSURER.label}」填写要对账的保险公司")
@@ -51,7 +52,6 @@ def reconcile_in(book: Any, today: dt.date, folder: Path) -> BookReconciliation:
     status(book, f"月末对账：正在读取保单和 {path.name}…")
     registers = read_book(book, ("policies", "commission_settlements"))
     ctx = book_context(book, registers, today)
-    month = board_month(book, ctx.as_of)
     result = reconcile_month(registers, ctx, insurer, month, path, locks_dir=locks_dir(folder / book.name))
     if result.status == "changed":  # §4.6: a locked month is never given new numbers silently
         lines = [f"{month} {insurer} 已锁定，且明细与锁定时不同：未生成新的对账结果，请核对后在命令行用 --reopen --lock 记调整行",

@@ -240,4 +240,5 @@ def INS_MASK_ID(id_number: Cells) -> list[list[object]]:
 
 def _masked(cells: Cells, mask: object) -> list[list[object]]:
     grid = cell_grid(_rows(cells))
-    return [["" if pd.isna(v) else mask(v) for v in row] for row in grid.to_numpy(dtype=object).tolist()]  # type: ignore[operator]
+    rows = grid.to_numpy(dtype=object).tolist()
+    return [["" if pd.isna(v) else mask(v) for v in row] for row in rows]  # type: ignore[operator]
