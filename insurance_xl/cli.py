@@ -94,7 +94,7 @@ def cmd_templates(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo_store
 
-    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles)
+    written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles, as_of=args.as_of)
     for path in written:
         say(str(path))
     return EXIT_OK
@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = write_demo_store(out / "demo-store", seed=args.seed)
+    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles)
     store = next(p for p in written if p.name == "store.xlsx")
     registers = read_store(store)
     say(f"示例门店 {store}")
@@ -138,6 +138,96 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     run_validation(store, registers, ctx, out)
+    say(f"月报 {run_monthly_report(registers, written, out)}")
+    return EXIT_OK
+
+
+def run_monthly_report(registers: Registers, written: list[Path], out: Path) -> Path:
+    """`run`: the demo store's report for last month, as the scheduled job would send it."""
+    from .kpi import as_of_month
+    from .report import write_report
+
+    toml = next((p for p in written if p.suffix == ".toml"), None)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
+    return write_report(registers, ctx, as_of_month(ctx.as_of), out)
+
+
+KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
+             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    from .kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    warn_without_own_brands(ctx)
+    kpis = monthly_kpis(registers, ctx, args.month)
+    payload = kpis.to_json()
+    if args.json:
+        emit_json(payload)
+        return EXIT_OK
+    say(f"{ctx.settings.store} {payload['month']} 关键指标（截至 {ctx.as_of:%Y-%m-%d}）")
+    for key, label in RATE_LABELS.items():
+        value = payload[key]
+        num, den = kpis.fraction(key)
+        say(f"  {pad(label, 22)}{'—' if value is None else f'{value:.2%}':>9}   {num} / {den}")
+    for key in ("premium_compulsory", "premium_commercial", "commission"):
+        say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
+    for key, value in payload["counts"].items():
+        say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
+    return EXIT_OK
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify for a terminal where CJK characters take two columns."""
+    used = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
+def warn_without_own_brands(ctx: Context) -> None:
+    if not ctx.settings.own_brands:
+        sys.stderr.write("insurance-xl: 设置中没有本店品牌（own_brands），首保率、续保率、流失率将为空\n")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import report_filename, write_report
+
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    warn_without_own_brands(ctx)
+    path = write_report(registers, ctx, args.month, args.out or report_filename(ctx.settings.store, args.month))
+    say(str(path))
+    return EXIT_OK
+
+
+def cmd_region(args: argparse.Namespace) -> int:
+    from .region import RULE_LABELS, STATUS_LABELS, build_region_workbook, read_report, region_month
+    from .write import save_workbook
+
+    settings = load_settings(args.settings) if args.settings else Settings()
+    as_of = args.as_of or dt.date.today()
+    result = region_month([read_report(p) for p in args.reports], settings.region, args.month, as_of)
+    if args.out:
+        save_workbook(build_region_workbook(result), args.out, kind="region")
+    if args.json:
+        emit_json(result.to_json())
+        return EXIT_OK
+    say(f"区域门店排名 {args.month}（截至 {as_of:%Y-%m-%d}）")
+    payload = result.to_json()
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1%}"
+
+    for row in payload["ranking"]:
+        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {rate(row['first_insurance_rate']):>6}  "
+            f"续保 {rate(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
+            f"目标完成 {rate(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
+    for row in payload["penalties"]:
+        say(f"  处罚：{row['store']} {RULE_LABELS[row['rule']]}（{'、'.join(row['months'])}）"
+            f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")
+    if args.out:
+        say(str(args.out))
     return EXIT_OK
 
 
@@ -290,10 +380,22 @@ def _templates_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the blank register workbooks into")
 
 
+def parse_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text!r}")
+    return count
+
+
 def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="folder to write the sample store into")
-    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same store)")
-    p.add_argument("--vehicles", type=int, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and date, same store)")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
+                   help="the store's last day: history runs three years up to it (default: today)")
 
 
 def _overdue_args(p: argparse.ArgumentParser) -> None:
@@ -314,6 +416,7 @@ def _calls_args(p: argparse.ArgumentParser) -> None:
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", default="out", help="where the demo store and results go (default ./out)")
     p.add_argument("--seed", type=int, default=2026, help="demo store seed")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="demo store size (own-brand vehicles)")
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
@@ -323,10 +426,32 @@ def _validate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print findings as one JSON object")
     p.add_argument("--out", metavar="FILE.xlsx", help="write the validated copy (findings sheet, marked cells, stamp)")
     p.add_argument("--verify", metavar="FILE.xlsx", help="check a validated workbook's integrity stamp")
+def _kpi_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--out", metavar="FILE.xlsx", help="report workbook (default: 保险业务月报-STORE-MONTH.xlsx)")
+
+
+def _region_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reports", nargs="+", metavar="REPORT", help="stores' monthly report workbooks")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to rank")
+    p.add_argument("--settings", metavar="FILE.toml", help="settings with [region] and [[region.stores]]")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    p.add_argument("--json", action="store_true", help="print ranking and penalties as one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
     ("run", "the main job on the built-in sample store", _run_args, cmd_run),
+    ("kpi", "the supervisor KPIs of a month", _kpi_args, cmd_kpi),
+    ("report", "the monthly report workbook", _report_args, cmd_report),
+    ("region", "rank stores from their monthly reports", _region_args, cmd_region),
     ("demo", "write a realistic sample store", _demo_args, cmd_demo),
     ("templates", "write blank register workbooks", _templates_args, cmd_templates),
     ("overdue", "overdue insurer payments and the other money flags", _overdue_args, cmd_overdue),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from copy import copy
 import os
 import re
 import shutil
@@ -243,13 +244,23 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(j)].width = col.width
     values = {c.key: _column_values(frame, c.key) for c in columns}
+    # a column's style (border, number format) is set on its first cell and copied to the others:
+    # assigning a Border per cell makes openpyxl hash it every time (20 s for 50k cells)
+    styles: dict[int, object] = {}
     for i in range(len(frame)):
         r = start_row + 1 + i
         for j, col in enumerate(columns, start=1):
             value = values[col.key][i]
             if yes_no and isinstance(value, (bool, np.bool_)):
                 value = "是" if value else "否"
-            put(ws.cell(row=r, column=j), value, col.number_format).border = BORDER
+            cell = put(ws.cell(row=r, column=j), value)
+            if j in styles:
+                cell._style = copy(styles[j])
+            else:
+                if col.number_format:
+                    cell.number_format = col.number_format
+                cell.border = BORDER
+                styles[j] = copy(cell._style)
     last = start_row + len(frame)
     end = max(last, start_row + 1)
     for j, col in enumerate(columns, start=1):  # formats for rows clerks will add
