@@ -7,6 +7,7 @@ import pytest
 
 from insurance_xl.excel.udfs import (INS_BAND, INS_DAYS_OVERDUE, INS_DUE_DATE, INS_MASK_ID, INS_MASK_NAME,
                                      INS_MASK_PHONE, INS_RENEWAL_STAGE, UNREADABLE)
+from insurance_xl.registers import REGISTERS
 
 SETTINGS = [["设置项", "值"],
             ['insurers."人保财险".promised_days', 45],
@@ -75,3 +76,23 @@ def test_masks_for_what_leaves_the_store():
     assert INS_MASK_NAME("张三") == [["张*"]]
     assert INS_MASK_ID(column("110101199001011234")) == column("110***********1234")
 
+
+
+def test_ins_kpi_reads_the_register_ranges_and_gives_the_samples_answers(sample_expected):
+    from insurance_xl.excel.udfs import INS_KPI
+    from insurance_xl.settings import load_settings
+
+    from .conftest import sample
+    from .remote_book import settings_rows, workbook_sheets
+
+    sheets = workbook_sheets(sample("store.xlsx"))
+    ranges = [sheets[REGISTERS[k].sheet] for k in ("policies", "sales", "claims")]
+    settings = settings_rows(load_settings(sample("settings.toml")))
+    contacts = sheets[REGISTERS["contacts"].sheet]
+    expected = sample_expected["kpi"]
+    for key in ("renewal_rate", "premium_commercial", "lost"):
+        want = expected["counts"][key] if key in expected["counts"] else expected[key]
+        got = INS_KPI(key, "2026-10", *ranges, settings, D(2026, 11, 24), contacts)
+        assert got == pytest.approx(want), key
+    with pytest.raises(ValueError, match="未知的指标 'renewal'"):
+        INS_KPI("renewal", "2026-10", *ranges, settings, D(2026, 11, 24))
