@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -179,3 +180,36 @@ def test_a_bug_shows_one_line_not_a_traceback(remote, store_sheets, monkeypatch)
 def test_the_report_and_reconciliation_need_a_saved_workbook(remote, store_sheets):
     with pytest.raises(BookInputError, match="请先把工作簿保存"):
         macros.book_folder(remote({BOARD: store_sheets[BOARD]}))
+
+
+def test_the_kpis_read_only_the_columns_kpi_declares(store_sheets, remote):
+    """刷新看板 parses only kpi.USED_COLUMNS: the KPIs, breakdowns and failures must not change."""
+    from insurance_xl.demo import demo_settings, demo_tables, typed_table
+    from insurance_xl.excel.book import read_book
+    from insurance_xl.kpi import USED_COLUMNS, monthly_kpis
+    from insurance_xl.model import registers_from_tables
+    from insurance_xl.settings import Context
+
+    as_of = dt.date(2026, 11, 24)
+    full = registers_from_tables({k: typed_table(k, v) for k, v in demo_tables(vehicles=600, as_of=as_of).items()})
+    only = {}
+    for key, columns in USED_COLUMNS.items():
+        table = full[key].copy()
+        for column in REGISTERS[key].keys:
+            if column not in columns:
+                table[column] = table[column].where(pd.Series(False, index=table.index))
+        only[key] = table
+    ctx = Context(demo_settings(), as_of)
+    for month in ("2026-10", "2026-03"):
+        a, b = monthly_kpis(full, ctx, month), monthly_kpis(registers_from_tables(only), ctx, month)
+        assert a.to_json() == b.to_json()
+        for part in ("by_insurer", "by_clerk", "failures", "history"):
+            assert getattr(a, part).equals(getattr(b, part)), part
+    # the book read that way keeps every row (blank and 合计 rows decided on all columns) and parses
+    # only those columns
+    used = list(USED_COLUMNS["policies"])
+    whole = read_book(remote(store_sheets), ("policies",))["policies"]
+    partial = read_book(remote(store_sheets), ("policies",), {"policies": used})["policies"]
+    assert partial["_row"].tolist() == whole["_row"].tolist()
+    pd.testing.assert_frame_equal(partial[used], whole[used])
+    assert partial["customer"].isna().all() and whole["customer"].notna().any()

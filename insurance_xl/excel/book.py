@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -69,27 +70,49 @@ _XL_DATETIME = re.compile(r"^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]
 _XL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!")
 
 
-def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False) -> pd.DataFrame:
+def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False,
+              body: Collection[int] | None = None, head_rows: int = 0) -> pd.DataFrame:
     """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1).
 
     Each cell becomes what values.cell_text makes of it, column by column and type by type rather
     than cell by cell (a 100k-row register has two million cells), string work done in Arrow. With
     `json_dates`, texts are first read the way xlwings' remote engine reads its payload: ISO
-    datetimes ending in Z are dates, Excel error literals are empty.
+    datetimes ending in Z are dates, Excel error literals are empty. With `body`, only those columns
+    are read below the first `head_rows` rows; the others keep their header and, below it, only
+    whether each cell is filled (see `_presence`): read_grid is then told not to parse them.
     """
-    width = max((len(row) for row in values), default=0)
+    lengths = set(map(len, values))
+    width = max(lengths, default=0)
     if not width:
         return pd.DataFrame()
-    rows = values if all(len(row) == width for row in values) else \
-        [list(row) + [None] * (width - len(row)) for row in values]
-    return pd.DataFrame({j: pd.array(_column_texts(column, json_dates), dtype="str")
-                         for j, column in enumerate(zip(*rows))})
+    rows = values if len(lengths) == 1 else [list(row) + [None] * (width - len(row)) for row in values]
+    columns = {}
+    for j, column in enumerate(zip(*rows)):
+        if body is None or j in body:
+            columns[j] = pd.array(_column_texts(column, json_dates), dtype="str")
+        else:
+            head = _column_texts(column[:head_rows], json_dates)
+            below = pa.array(_presence(column[head_rows:]), type=pa.string())
+            columns[j] = pd.array(pa.concat_arrays([head, below]), dtype="str")
+    return pd.DataFrame(columns)
+
+
+TOTAL_MARK = "计"  # every 合计/总计/小计… label has it (read.TOTAL_LABELS)
+FILLED = "·"
+
+
+def _presence(cells: Sequence[object]) -> list[str | None]:
+    """A column that will not be parsed: only whether each cell holds something (so blank rows stay
+    blank and filled ones filled) and any total label (so a 合计 row is still known as one)."""
+    return [None if v is None or (type(v) is str and not v.strip())
+            else v if type(v) is str and TOTAL_MARK in v else FILLED for v in cells]
 
 
 def _column_texts(column: tuple, json_dates: bool) -> pa.Array:
-    kinds = set(map(type, column))
-    objects = column if kinds <= {str, type(None)} else _as_texts(column)
-    texts = pa.array(objects, type=pa.string(), from_pandas=True)
+    try:  # most columns hold texts only
+        texts = pa.array(column, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        texts = pa.array(_as_texts(column), type=pa.string(), from_pandas=True)
     empty = pc.equal(pc.utf8_trim(texts, characters=_python_whitespace()), "")
     if json_dates:
         empty = pc.or_(empty, pc.is_in(texts, value_set=pa.array(_XL_ERRORS)))
@@ -119,9 +142,11 @@ def _engine_datetime_text(text: str) -> str:
 
 def _as_texts(column: tuple) -> np.ndarray:
     """A column holding numbers, booleans, dates…: each non-text cell as values.cell_text makes it."""
-    cells, types = _objects(column), _objects(list(map(type, column)))
-    out = np.where(types == str, cells, None)
-    floats = types == float
+    cells = _objects(column)
+    kinds = np.fromiter(map(_KIND.get, map(type, column), itertools.repeat(_OTHER)), dtype=np.int8,
+                        count=len(column))
+    out = np.where(kinds == _KIND[str], cells, None)
+    floats = kinds == _KIND[float]
     if floats.any():
         numbers = cells[floats].astype(np.float64)
         whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 1e17)
@@ -130,21 +155,24 @@ def _as_texts(column: tuple) -> np.ndarray:
         fraction = ~whole & ~np.isnan(numbers)
         texts[fraction] = [repr(float(x)) for x in numbers[fraction]]
         out[floats] = texts
-    integers = types == int
+    integers = kinds == _KIND[int]
     if integers.any():
         out[integers] = [str(x) for x in cells[integers]]
-    booleans = types == bool
+    booleans = kinds == _KIND[bool]
     if booleans.any():
         out[booleans] = np.where(cells[booleans].astype(bool), "true", "false")
-    others = ~((types == str) | floats | integers | booleans | (types == type(None)))
-    for k in np.flatnonzero(others):  # dates from desktop Excel, numpy scalars: cell by cell
+    for k in np.flatnonzero(kinds == _OTHER):  # dates from desktop Excel, numpy scalars: cell by cell
         text = cell_text(cells[k])
         out[k] = text if isinstance(text, str) else None
     return out
 
 
+_KIND = {type(None): 0, str: 1, float: 2, int: 3, bool: 4}  # exact types: bool is not an int here
+_OTHER = 5
+
+
 def _objects(items: Sequence[object]) -> np.ndarray:
-    """A 1-D object array (np.array would look inside each item, and is slow on type objects)."""
+    """A 1-D object array (np.array would look inside each item)."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
@@ -156,8 +184,10 @@ def _python_whitespace() -> str:
     return "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 
 
-def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
-    """The registers of an open book; with `wanted`, only sheets holding those registers are read."""
+def read_book(book: Any, wanted: Collection[str] | None = None,
+              columns: Mapping[str, Collection[str]] | None = None) -> Registers:
+    """The registers of an open book; with `wanted`, only sheets holding those registers are read,
+    and with `columns`, only those columns of a register (the others keep their header, no values)."""
     sheets: list[SheetRead] = []
     unrecognised: list[tuple[str, str]] = []
     for sheet in book.sheets:
@@ -173,7 +203,14 @@ def read_book(book: Any, wanted: Collection[str] | None = None) -> Registers:
         register = found[0].key
         if wanted is not None and register not in wanted and register != "settings":
             continue
-        item = read_grid(cell_grid(sheet_values(sheet), json_dates), book.name, sheet.name, register=register)
+        body = None
+        if columns is not None and register in columns:
+            header = head.iloc[found[1]].tolist()
+            body = {j for j, text in enumerate(header)
+                    if isinstance(text, str) and (col := found[0].match_header(text)) and col.key in columns[register]}
+        grid = cell_grid(sheet_values(sheet), json_dates, body, found[1] + 1)
+        only = columns.get(register) if columns is not None else None
+        item = read_grid(grid, book.name, sheet.name, register=register, only=only)
         if item is not None:
             sheets.append(item)
     return assemble(sheets, unrecognised, book.name)

@@ -22,7 +22,7 @@ from . import results
 
 log = logging.getLogger(__name__)
 
-KPI_REGISTERS = ("sales", "policies", "claims", "contacts")
+KPI_REGISTERS = ("sales", "policies", "claims", "contacts")  # kpi.USED_COLUMNS names their columns
 MONEY_REGISTERS = ("claims", "handovers", "payments", "old_parts", "tp_refunds", "commission_settlements")
 CALL_REGISTERS = ("sales", "policies", "contacts")
 
@@ -31,12 +31,12 @@ CALL_REGISTERS = ("sales", "policies", "contacts")
 
 def refresh_kpis_in(book: Any, today: dt.date) -> Any:
     """刷新看板: the month's KPIs and the counts behind them into 看板."""
-    from ..kpi import monthly_kpis
+    from ..kpi import USED_COLUMNS, monthly_kpis
     from . import board
 
     month = board_month(book, board_as_of(book, today))  # a mistyped month stops before any reading
     status(book, "刷新看板：正在读取登记表…")
-    registers = read_book(book, KPI_REGISTERS)
+    registers = read_book(book, KPI_REGISTERS, USED_COLUMNS)  # only what the KPIs read: a five-year book
     ctx = book_context(book, registers, today)
     registers.require(KPI_NEEDS)
     status(book, f"刷新看板：正在计算 {month} 的指标…")
