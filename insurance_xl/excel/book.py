@@ -70,42 +70,21 @@ _XL_DATETIME = re.compile(r"^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]
 _XL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!")
 
 
-def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False,
-              body: Collection[int] | None = None, head_rows: int = 0) -> pd.DataFrame:
+def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False) -> pd.DataFrame:
     """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1).
 
     Each cell becomes what values.cell_text makes of it, column by column and type by type rather
     than cell by cell (a 100k-row register has two million cells), string work done in Arrow. With
     `json_dates`, texts are first read the way xlwings' remote engine reads its payload: ISO
-    datetimes ending in Z are dates, Excel error literals are empty. With `body`, only those columns
-    are read below the first `head_rows` rows; the others keep their header and, below it, only
-    whether each cell is filled (see `_presence`): read_grid is then told not to parse them.
+    datetimes ending in Z are dates, Excel error literals are empty.
     """
     lengths = set(map(len, values))
     width = max(lengths, default=0)
     if not width:
         return pd.DataFrame()
     rows = values if len(lengths) == 1 else [list(row) + [None] * (width - len(row)) for row in values]
-    columns = {}
-    for j, column in enumerate(zip(*rows)):
-        if body is None or j in body:
-            columns[j] = pd.array(_column_texts(column, json_dates), dtype="str")
-        else:
-            head = _column_texts(column[:head_rows], json_dates)
-            below = pa.array(_presence(column[head_rows:]), type=pa.string())
-            columns[j] = pd.array(pa.concat_arrays([head, below]), dtype="str")
-    return pd.DataFrame(columns)
-
-
-TOTAL_MARK = "计"  # every 合计/总计/小计… label has it (read.TOTAL_LABELS)
-FILLED = "·"
-
-
-def _presence(cells: Sequence[object]) -> list[str | None]:
-    """A column that will not be parsed: only whether each cell holds something (so blank rows stay
-    blank and filled ones filled) and any total label (so a 合计 row is still known as one)."""
-    return [None if v is None or (type(v) is str and not v.strip())
-            else v if type(v) is str and TOTAL_MARK in v else FILLED for v in cells]
+    return pd.DataFrame({j: pd.array(_column_texts(column, json_dates), dtype="str")
+                         for j, column in enumerate(zip(*rows))})
 
 
 def _column_texts(column: tuple, json_dates: bool) -> pa.Array:
@@ -187,7 +166,7 @@ def _python_whitespace() -> str:
 def read_book(book: Any, wanted: Collection[str] | None = None,
               columns: Mapping[str, Collection[str]] | None = None) -> Registers:
     """The registers of an open book; with `wanted`, only sheets holding those registers are read,
-    and with `columns`, only those columns of a register (the others keep their header, no values)."""
+    and with `columns`, only those columns of a register are parsed (the others are left empty)."""
     sheets: list[SheetRead] = []
     unrecognised: list[tuple[str, str]] = []
     for sheet in book.sheets:
@@ -203,14 +182,9 @@ def read_book(book: Any, wanted: Collection[str] | None = None,
         register = found[0].key
         if wanted is not None and register not in wanted and register != "settings":
             continue
-        body = None
-        if columns is not None and register in columns:
-            header = head.iloc[found[1]].tolist()
-            body = {j for j, text in enumerate(header)
-                    if isinstance(text, str) and (col := found[0].match_header(text)) and col.key in columns[register]}
-        grid = cell_grid(sheet_values(sheet), json_dates, body, found[1] + 1)
         only = columns.get(register) if columns is not None else None
-        item = read_grid(grid, book.name, sheet.name, register=register, only=only)
+        item = read_grid(cell_grid(sheet_values(sheet), json_dates), book.name, sheet.name, register=register,
+                         only=only)
         if item is not None:
             sheets.append(item)
     return assemble(sheets, unrecognised, book.name)
