@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .common import BenchStore, timed
@@ -58,15 +60,26 @@ def run(store: BenchStore) -> list[str]:
         finally:
             book.close()
 
+    cpu, _ = cpu_seconds(press)
     seconds, kpis = timed(press, repeat=3)
     core, expected = timed(lambda: monthly_kpis(store.registers, store.ctx, month), repeat=3)
     same = kpis.to_json() == expected.to_json()  # type: ignore[attr-defined]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return [
-        f"刷新看板 on {policies} policies ({month}) through the remote book: {seconds:.2f} s "
-        f"(bar < {BAR_SECONDS:.0f} s: {'ok' if seconds < BAR_SECONDS else 'MISSED'}); same KPIs as the core: {same}",
-        f"  KPI core alone on registers already read: {core:.2f} s ({seconds / core:.1f}x of it is the glue)",
-        f"  reading the store's file with read_store: {store.read_seconds:.2f} s",
+        f"刷新看板 on {policies} policies ({month}) through the remote book: {seconds:.2f} s wall, {cpu:.2f} s CPU "
+        f"(bar < {BAR_SECONDS:.0f} s: {'ok' if seconds < BAR_SECONDS else 'MISSED'}; load average {load:.1f}); "
+        f"same KPIs as the core: {same}",
+        f"  KPI core alone on registers already read: {core:.2f} s (the glue is {seconds / core:.1f}x the core)",
+        f"  reading the same store's file with read_store: {store.read_seconds:.2f} s "
+        f"(refresh / read_store = {seconds / store.read_seconds:.2f})",
     ]
+
+
+def cpu_seconds(fn: Callable[[], object]) -> tuple[float, object]:
+    """CPU time of one call: on a shared machine, closer than wall time to what a clerk's PC sees."""
+    start = time.process_time()
+    result = fn()
+    return time.process_time() - start, result
 
 
 def main() -> list[str]:
