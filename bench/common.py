@@ -35,6 +35,29 @@ class BenchStore:
         return cls(path, registers, Context(settings, as_of or dt.date.today()), seconds)
 
 
+BIG_AS_OF = dt.date(2026, 11, 24)
+VEHICLES_PER_POLICY = 0.485  # demo stores hold about 2.07 policy rows per vehicle
+
+
+def big_store(policies: int = 100_000, seed: int = 11) -> BenchStore:
+    """A demo store of about `policies` policy rows, written the clerks' way and read back.
+
+    Cached in bench/data/ (generating and writing 100k policies takes about a minute here).
+    """
+    from insurance_xl.demo import demo_settings, demo_tables
+    from insurance_xl.demo_write import write_messy_workbook
+
+    import numpy as np
+
+    path = DATA / f"store_{policies}_{seed}.xlsx"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        vehicles = max(1, round(policies * VEHICLES_PER_POLICY))
+        tables = demo_tables(seed, vehicles, as_of=BIG_AS_OF)
+        write_messy_workbook(tables, path, np.random.default_rng(seed), store=demo_settings().store)
+    return BenchStore.from_path(path, demo_settings(), BIG_AS_OF)
+
+
 def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
     """Best wall time of `repeat` runs, and the last result."""
     best, result = float("inf"), None

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InsuranceXlError
+from .errors import InsuranceXlError, SettingsError
 from .model import Registers
 from .read import read_store
 from .registers import DATA_REGISTERS, REGISTERS
-from .settings import Context, Settings, load_settings
+from .settings import Context, MailSettings, Settings, load_settings
 
 log = logging.getLogger("insurance_xl")
 
@@ -109,47 +109,64 @@ def register_summary(registers: Registers) -> list[str]:
     for key in DATA_REGISTERS:
         reg = REGISTERS[key]
         if key in registers.missing:
-            lines.append(f"{reg.sheet:<14} 未找到")
+            lines.append(f"{pad(reg.sheet, 26)}未找到")
             continue
         rows = len(registers[key])
-        lines.append(f"{reg.sheet:<14} {rows:>7} 行  {len(flagged.get(key, ())):>4} 行有问题")
+        lines.append(f"{pad(reg.sheet, 26)}{rows:>7} 行  {len(flagged.get(key, ())):>4} 行有问题")
     return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .demo import write_demo_store
-
-    out = Path(args.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles)
-    store = next(p for p in written if p.name == "store.xlsx")
-    registers = read_store(store)
-    say(f"示例门店 {store}")
-    for line in register_summary(registers):
-        say("  " + line)
+    """The main job on the built-in sample store: everything a desk runs, results in --out-dir."""
     from .calls_book import write_call_lists
     from .claims import money_flags
+    from .demo import write_demo_store
+    from .kpi import as_of_month, monthly_kpis
     from .overdue_book import write_overdue_workbook
     from .renewals import call_lists
 
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    today = dt.date.today()
+    written = write_demo_store(out / "demo-store", seed=args.seed, vehicles=args.vehicles, as_of=today)
+    store = next(p for p in written if p.name == "store.xlsx")
     toml = next((p for p in written if p.suffix == ".toml"), None)
-    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
-    say(f"催款清单 {write_overdue_workbook(money_flags(registers, ctx), ctx.settings, out / f'催款清单-{ctx.as_of:%Y%m%d}.xlsx')}")
+    registers = read_store(store)
+    ctx = Context(settings_for(registers, str(toml) if toml else None), today)
+    say(f"示例门店 {store}（截至 {today:%Y-%m-%d}）")
+    for line in register_summary(registers):
+        say("  " + line)
+    run_validation(store, registers, ctx, out)
+    month = as_of_month(today)
+    kpi = monthly_kpis(registers, ctx, month).to_json()
+    say(f"{month} " + "，".join(f"{label} {percent(kpi[key])}" for key, label in
+                                 (("first_insurance_rate", "首保率"), ("renewal_rate", "续保率"),
+                                  ("churn_rate", "流失率"), ("claim_rate", "出险率"))))
+    flags = money_flags(registers, ctx)
+    say(f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx')}")
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
-    run_validation(store, registers, ctx, out)
-    say(f"月报 {run_monthly_report(registers, written, out)}")
+    run_monthly_report(registers, ctx, out)
     return EXIT_OK
 
 
-def run_monthly_report(registers: Registers, written: list[Path], out: Path) -> Path:
-    """`run`: the demo store's report for last month, as the scheduled job would send it."""
-    from .kpi import as_of_month
-    from .report import write_report
+def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:
+    """`run`: the store's report for the month before as-of, put into out/outbox/ as the scheduled
+    job sends it."""
+    import dataclasses
 
-    toml = next((p for p in written if p.suffix == ".toml"), None)
-    ctx = Context(settings_for(registers, str(toml) if toml else None), dt.date.today())
-    return write_report(registers, ctx, as_of_month(ctx.as_of), out)
+    from .kpi import as_of_month
+
+    report = store_report_builder(lambda as_of: (registers, ctx), out)(as_of_month(ctx.as_of), ctx.as_of)
+    say(f"月报 {report.path}")
+    if not ctx.settings.mail.to:
+        say("  设置中没有收件人（mail.to），月报未放入发件箱")
+        return report.path
+    # the demo never sends real mail: its messages go to the outbox under --out-dir
+    mail = dataclasses.replace(ctx.settings.mail, transport="outbox", outbox=str(out / "outbox"))
+    for line in describe_sending(send_built(report, mail)):
+        say(f"  {line}")
+    return report.path
 
 
 KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
@@ -179,6 +196,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
 def pad(text: str, width: int) -> str:
     """Left-justify for a terminal where CJK characters take two columns."""
     used = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
@@ -193,9 +214,20 @@ def warn_without_own_brands(ctx: Context) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import report_filename, write_report
 
+    if args.resend and not args.send:
+        raise InsuranceXlError("--resend 需与 --send 一起使用")
     registers, ctx = load(args)
     registers.require(KPI_NEEDS)
     warn_without_own_brands(ctx)
+    if args.send:
+        report, result = build_and_send(lambda as_of: (registers, ctx), Path("."), ctx.settings,
+                                        args.month, ctx.as_of, resend=args.resend, out_file=args.out)
+        say(str(report.path))
+        for line in describe_sending(result):
+            say(line)
+        if result.skipped:
+            say("（要重新发送，加 --resend）")
+        return EXIT_DATA_ERRORS if result.failed else EXIT_OK
     path = write_report(registers, ctx, args.month, args.out or report_filename(ctx.settings.store, args.month))
     say(str(path))
     return EXIT_OK
@@ -373,6 +405,97 @@ def verify_validated(args: argparse.Namespace) -> int:
     return EXIT_OK if result.unchanged else EXIT_DATA_ERRORS
 
 
+def store_report_builder(load_store: Callable[[dt.date], tuple[Registers, Context]], out_dir: Path,
+                         out_file: str | None = None) -> Any:
+    """The ReportBuilder of `schedule`, `report --send` and `run`: report.write_report and
+    kpi.monthly_kpis over the store, the workbook in `out_dir` (or `out_file`)."""
+    from .jobs import report_builder
+    from .kpi import monthly_kpis
+    from .report import report_filename, write_report
+
+    def checked(as_of: dt.date) -> tuple[Registers, Context]:
+        registers, ctx = load_store(as_of)
+        registers.require(KPI_NEEDS)
+        return registers, ctx
+
+    def path_for(store: str, month: str) -> Path:
+        return Path(out_file) if out_file else out_dir / report_filename(store, month)
+
+    return report_builder(checked, write_report, monthly_kpis, path_for)
+
+
+def build_and_send(load_store: Callable[[dt.date], tuple[Registers, Context]], out_dir: Path, settings: Settings,
+                   month: str, as_of: dt.date, *, resend: bool = False, out_file: str | None = None) -> tuple[Any, Any]:
+    """`report --send`: build the month's report and send it as the scheduled job does."""
+    report = store_report_builder(load_store, out_dir, out_file)(month, as_of)
+    return report, send_built(report, settings.mail, resend=resend)
+
+
+def send_built(report: Any, mail: MailSettings, *, resend: bool = False) -> Any:
+    from .mail import SentLedger, send_report
+    from .mail_transport import transport_for
+
+    outbox = Path(mail.outbox)
+    return send_report(report, mail, transport_for(mail, outbox), SentLedger.in_outbox(outbox),
+                       now=dt.datetime.now().astimezone(), resend=resend)
+
+
+def describe_sending(result: Any) -> list[str]:
+    words = {"sent": "已发送", "skipped": "此前已发送，不再重发", "failed": "发送失败"}
+    return [f"{words[d.status]} {d.recipient} {d.detail}".rstrip() for d in result.deliveries]
+
+
+def describe_job_run(run: Any) -> list[str]:
+    if run.result is None:
+        return [f"{run.name}：{'无需发送（未到发送日，或已发送）' if run.ok else '失败：' + run.error}"]
+    return [f"{run.name}：{line}" for line in describe_sending(run.result)]
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .jobs import logging_to
+
+    file_settings = load_settings(args.settings) if args.settings else Settings()
+    with logging_to(Path(file_settings.schedule.log_file)):
+        try:
+            return _schedule(args, file_settings)
+        except InsuranceXlError as exc:  # the Task Scheduler shows no stderr: the log must say it
+            log.error("定时任务未能运行：%s", exc)
+            raise
+
+
+def _schedule(args: argparse.Namespace, file_settings: Settings) -> int:
+    import threading
+
+    from .jobs import monthly_report_job, run_due, run_forever, stop_on_signals
+    from .mail_transport import transport_for
+
+    store = args.path or file_settings.schedule.store
+    if not store:
+        raise SettingsError(args.settings or "设置", "schedule.store", "未设置门店台账路径：在 [schedule] store 写路径，或在命令行给出")
+    registers = read_store(store)
+    settings = settings_for(registers, args.settings)
+
+    def load_store(as_of: dt.date) -> tuple[Registers, Context]:  # read afresh at each run: clerks keep typing
+        fresh = read_store(store)
+        return fresh, Context(settings_for(fresh, args.settings), as_of)
+
+    outbox = Path(settings.mail.outbox)
+    build = store_report_builder(load_store, Path(settings.schedule.out_dir))
+    job = monthly_report_job(settings, build, transport_for(settings.mail, outbox), outbox)
+    if args.once:
+        runs = run_due([job], dt.datetime.now())
+        for run in runs:
+            for line in describe_job_run(run):
+                say(line)
+        return EXIT_OK if all(r.ok for r in runs) else EXIT_DATA_ERRORS
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        say(f"定时任务运行中：每月 {settings.schedule.day} 日 {settings.schedule.time} 发送上月月报（Ctrl+C 停止）")
+        run_forever([job], stop, clock=dt.datetime.now)
+    say("定时任务已停止")
+    return EXIT_OK
+
+
 CommandSpec = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 
 
@@ -436,6 +559,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
     p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
     p.add_argument("--out", metavar="FILE.xlsx", help="report workbook (default: 保险业务月报-STORE-MONTH.xlsx)")
+    p.add_argument("--send", action="store_true", help="e-mail the report as the scheduled job does ([mail] settings)")
+    p.add_argument("--resend", action="store_true", help="with --send: send again to recipients already sent to")
 
 
 def _region_args(p: argparse.ArgumentParser) -> None:
@@ -445,6 +570,12 @@ def _region_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
     p.add_argument("--json", action="store_true", help="print ranking and penalties as one JSON object")
     p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
+
+
+def _schedule_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="store workbook or folder (default: schedule.store in the settings)")
+    p.add_argument("--settings", metavar="FILE.toml", help="settings file ([mail], [schedule])")
+    p.add_argument("--once", action="store_true", help="run what is due now and exit (for cron / Task Scheduler)")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -457,6 +588,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ("overdue", "overdue insurer payments and the other money flags", _overdue_args, cmd_overdue),
     ("calls", "renewal call lists (calls import FILLED --into STORE records the contacts)", _calls_args, cmd_calls),
     ("validate", "findings for auditors; --out writes the validated workbook", _validate_args, cmd_validate),
+    ("schedule", "the scheduled job: on the report day, build and send last month's report once",
+     _schedule_args, cmd_schedule),
 )
 
 

@@ -73,3 +73,20 @@ def mask_columns(frame: pd.DataFrame) -> pd.DataFrame:
         if key in masked.columns:
             masked[key] = mask_series(masked[key], pii)
     return masked
+
+
+# Free text (e-mail bodies, log lines): personal data recognised by its shape. An ID number is
+# 6 digits, a birth date and 4 more (the last may be X); a bank account 16–19 digits, maybe
+# grouped by 4; a mobile number 11 digits starting 13–19. Names have no shape: free text we
+# compose must never contain one in the first place.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+                         r"(?![0-9A-Za-z])")
+_BANK_IN_TEXT = re.compile(r"(?<![\dA-Za-z])\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?(?![\dA-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![\dA-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    """Free text with every ID number, bank account and mobile number in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    text = _BANK_IN_TEXT.sub(lambda m: mask_bank_account(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(_DIGITS.sub("", m.group())[-11:]), text)

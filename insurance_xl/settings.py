@@ -187,12 +187,18 @@ def _region(raw: Any, source: str) -> RegionSettings:
     return dataclasses.replace(region, stores=built)
 
 
+_CREDENTIALS = {"user", "username", "password", "passwd"}
+
+
 def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
     if not isinstance(raw, Mapping):
         raise SettingsError(source, prefix, "应为一个表（[...] 段）")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values = {}
     for key, value in raw.items():
+        if cls is MailSettings and key in _CREDENTIALS:  # the file and the 设置 sheet travel with the workbook
+            raise SettingsError(source, f"{prefix}.{key}", "用户名和密码不写在设置里：请放进环境变量，"
+                                                          "并在 mail.user_env / mail.password_env 写变量名")
         if key not in fields:
             raise SettingsError(source, f"{prefix}.{key}", "未知的设置项")
         values[key] = _coerce(value, fields[key].type, source, f"{prefix}.{key}")

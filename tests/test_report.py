@@ -178,7 +178,7 @@ def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):
     from insurance_xl.cli import run_monthly_report
     from insurance_xl.kpi import as_of_month
 
-    registers, _ = store
-    path = run_monthly_report(registers, [sample("store.xlsx"), sample("settings.toml")], tmp_path)
+    registers, ctx = store
+    path = run_monthly_report(registers, ctx, tmp_path)
     got = read_report(path)
-    assert path.parent == tmp_path and got.month == as_of_month(dt.date.today()) and got.store == "斯巴鲁京南店"
+    assert path.parent == tmp_path and got.month == as_of_month(ctx.as_of) and got.store == "斯巴鲁京南店"
