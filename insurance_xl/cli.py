@@ -147,6 +147,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     run_monthly_report(registers, ctx, out)
+    from .demo_statements import reconcile_demo_month  # §4.6: last month against each insurer's statement
+
+    for line in reconcile_demo_month(registers, ctx, out, args.seed):
+        say(line)
     return EXIT_OK
 
 
@@ -260,6 +264,56 @@ def cmd_region(args: argparse.Namespace) -> int:
             f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")
     if args.out:
         say(str(args.out))
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from .month_end import lock_json, locks_dir, reconcile_month, record_lock
+    from .reconcile_out import change_lines, reconciliation_json, reconciliation_workbook, summary_lines
+    from .statements import StatementForWrongMonth
+    from .write import save_workbook
+
+    registers, ctx = load(args)
+    try:
+        result = reconcile_month(registers, ctx, args.insurer, args.month, args.statement,
+                                 locks_dir=locks_dir(args.path), accept_suggested=args.accept_suggested)
+    except StatementForWrongMonth as exc:  # §4.6: the wrong statement must not be reconciled, nor written
+        sys.stderr.write(f"insurance-xl: {exc}\n")
+        return EXIT_DATA_ERRORS
+    payload = reconciliation_json(result.rec, result.statement)
+    if result.status == "changed" and not args.reopen:  # never new numbers for a locked month
+        locked = (result.snapshot or {}).get("result") or {}
+        body = {**{k: locked.get(k) for k in ("matched", "differences", "only_ours", "only_theirs", "totals")},
+                "insurer": args.insurer, "month": args.month, "lock": lock_json(result)}
+        if args.json:
+            emit_json(body)
+        else:
+            for line in change_lines(result):
+                say(line)
+        sys.stderr.write(f"insurance-xl: {args.month} {args.insurer} 已锁定且明细有变化，未输出新数字；"
+                         f"核对后用 --reopen --lock 在下月记调整行\n")
+        return EXIT_DATA_ERRORS
+    recorded = None
+    if args.lock and result.status != "locked":
+        unreadable = [f for f in result.statement.findings if f.is_error]
+        if unreadable:
+            sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
+            return EXIT_DATA_ERRORS
+        from .edit import append_register_rows
+
+        recorded = record_lock(args.path, registers, result, ctx.as_of, append_register_rows, payload)
+    payload["lock"] = lock_json(result, recorded)
+    if args.out:
+        save_workbook(reconciliation_workbook(result.rec, result.statement, ctx.settings.store,
+                                              change_lines(result) if result.status == "changed" else None),
+                      args.out, kind="reconciliation")
+    if args.json:
+        emit_json(payload)
+    else:
+        for line in [*summary_lines(result.rec, result.statement), *change_lines(result, recorded)]:
+            say(line)
+        if args.out:
+            say(f"对账工作簿：{args.out}")
     return EXIT_OK
 
 
@@ -572,6 +626,19 @@ def _region_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
 
 
+def _reconcile_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="month to reconcile")
+    p.add_argument("--insurer", required=True, metavar="NAME", help="insurer as named in the register and settings")
+    p.add_argument("--statement", required=True, metavar="FILE.xlsx", help="the insurer's statement for the month")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the reconciliation workbook (summary, outcomes, 月度业务明细清单)")
+    p.add_argument("--accept-suggested", action="store_true",
+                   help="count the plate + premium suggestions as matches (after the clerk checked them)")
+    p.add_argument("--lock", action="store_true", help="lock the month in the 手续费结算台账 (adjustment row when reopened)")
+    p.add_argument("--reopen", action="store_true", help="reconcile a locked month afresh (with --lock: book the change)")
+
+
 def _schedule_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", help="store workbook or folder (default: schedule.store in the settings)")
     p.add_argument("--settings", metavar="FILE.toml", help="settings file ([mail], [schedule])")
@@ -585,6 +652,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ("region", "rank stores from their monthly reports", _region_args, cmd_region),
     ("demo", "write a realistic sample store", _demo_args, cmd_demo),
     ("templates", "write blank register workbooks", _templates_args, cmd_templates),
+    ("reconcile", "month-end reconciliation with one insurer's statement", _reconcile_args, cmd_reconcile),
     ("overdue", "overdue insurer payments and the other money flags", _overdue_args, cmd_overdue),
     ("calls", "renewal call lists (calls import FILLED --into STORE records the contacts)", _calls_args, cmd_calls),
     ("validate", "findings for auditors; --out writes the validated workbook", _validate_args, cmd_validate),

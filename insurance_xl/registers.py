@@ -294,6 +294,13 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("received_date", "到账日期", Kind.DATE, ("回款日期",), width=11),
             Column("received_amount", "到账金额", Kind.MONEY, ("实收手续费", "回款金额"), width=11),
             Column("clerk", "经办人", Kind.TEXT, ("出单员",), width=8),
+            # written by `reconcile --lock` (§4.6): a locked month is never edited, a late correction
+            # is an adjustment row in the next month naming the month it corrects
+            Column("fingerprint", "对账指纹", Kind.ID, ("对账锁定指纹",), width=18,
+                   doc="fingerprint of both sides' lines when the month was locked"),
+            Column("locked_on", "锁定日期", Kind.DATE, ("对账锁定日期",), width=11),
+            Column("adjusts", "调整月份", Kind.MONTH, ("调整所属月份",), width=9,
+                   doc="on an adjustment row: the month it adjusts (written by reconcile --lock)"),
         ),
         sheet_aliases=("手续费结算", "手续费台账"),
     ),

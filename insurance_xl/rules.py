@@ -45,6 +45,9 @@ CLAIM_SIDE = ("handovers", "old_parts", "payments", "tp_refunds")  # rows that h
 APPROVALS = ("sign_adjuster", "sign_service_manager", "sign_cashier", "sign_finance_manager", "sign_store_manager")
 # DOMAIN.md: commission_settlements is "one row per insurer and month" (a pair, so not in registers.unique).
 PAIR_UNIQUE = {"commission_settlements": (("month", "insurer"), "commission.duplicate_month")}
+# ...apart from adjustment rows (调整月份 set, written by `reconcile --lock`, §4.6): a correction to a month is
+# an extra row, never an edit, and may be negative.
+ADJUSTMENT = {"commission_settlements": "adjusts"}
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779 / GB 16735: I, O, Q never used
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 
@@ -179,6 +182,8 @@ def check_negative_amounts(tables: Registers, ctx: Context) -> Iterable[Finding]
             if col.kind not in (Kind.MONEY, Kind.INT) or table.empty:
                 continue
             mask = table[col.key] < 0
+            if key in ADJUSTMENT:
+                mask &= table[ADJUSTMENT[key]].isna()
             yield from flag(tables, key, mask, col.key, "amount.negative", ERROR,
                             lambda row, c=col: f"「{c.header}」为负数：{shown(key, c.key, row[c.key])}，应为 0 或正数")
 
@@ -213,7 +218,9 @@ def _duplicates(tables: Registers, register: str, columns: tuple[str, ...], rule
     if table.empty:
         return
     filled = table[list(columns)].notna().all(axis=1)
-    dup = filled & table.duplicated(list(columns), keep=False)
+    if register in ADJUSTMENT and (columns, rule) == PAIR_UNIQUE.get(register):
+        filled &= table[ADJUSTMENT[register]].isna()
+    dup = filled & table[filled].duplicated(list(columns), keep=False).reindex(table.index, fill_value=False)
     if not dup.any():
         return
     rows = table.loc[dup, [*columns, WORKBOOK, SHEET, ROW]]

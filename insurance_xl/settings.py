@@ -32,8 +32,10 @@ class Insurer:
     commission_rate_commercial: float = _s(0.0, "商业险手续费率", "commission rate on commercial premium")
     commission_rate_compulsory: float = _s(0.0, "交强险手续费率", "commission rate on compulsory premium")
     contact: str = _s("", "催款联系人", "contact line printed on the 催款清单 (name, phone)")
-    statement: dict = _s({}, "对账单列映射", "statement column mapping: policy_no/compulsory_premium/"
-                                            "commercial_premium/commission/plate → the insurer's header")
+    statement: dict = _s({}, "对账单列映射", "statement layout: policy_no, plate, compulsory_premium, "
+                         "commercial_premium, premium (total), commission = the insurer's header (text or list); "
+                         "header_row (Excel row), sheet, policy_prefix (stripped before matching); unnamed "
+                         "columns are guessed from the headers")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Thresholds:
     max_partners_high: int = _s(3, "保费达标时合作公司上限", "partners allowed at or above the premium threshold")
     max_partners_low: int = _s(2, "保费未达标时合作公司上限", "partners allowed below the premium threshold")
     phone_digits: int = _s(11, "手机号位数", "a phone number has this many digits")
+    reconcile_tolerance: float = _s(0.01, "对账金额容差", "reconciliation: premium or commission differing by more "
+                                    "than this (yuan) is a difference; exactly this much is rounding")
 
 
 @dataclass(frozen=True)
