@@ -150,6 +150,40 @@ def with_board(store_sheets: dict, **cells: object) -> dict:
     return sheets
 
 
+def test_reconcile_shows_the_summary_of_reconcile_and_saves_the_workbook_both_sides_sign(remote, store_sheets,
+                                                                                          tmp_path):
+    from insurance_xl.excel.reconcile import reconcile_in
+
+    statement = tmp_path / "人保财险10月对账单.xlsx"  # beside the workbook, named as the clerk saved it
+    shutil.copyfile(sample("statement.xlsx"), statement)
+    sheets = with_board(store_sheets, insurer="人保财险", statement=statement.name)
+    book = remote(sheets)
+    done = reconcile_in(book, LATER, tmp_path)
+    cells = written(book, list(sheets), RECONCILE_SHEET)
+    shown = [cells[(r, 1)] for r in range(3, 3 + len(done.lines))]
+    out = io.StringIO()
+    cli_book = tmp_path / "cli.xlsx"
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["reconcile", str(sample("store.xlsx")), "--settings", str(sample("settings.toml")),
+                         "--as-of", AS_OF_DAY, "--month", MONTH_TEXT, "--insurer", "人保财险",
+                         "--statement", str(statement), "--out", str(cli_book)]) == cli.EXIT_OK
+    assert shown == [line for line in out.getvalue().splitlines() if not line.startswith("对账工作簿")]
+    ours, theirs = load_workbook(done.workbook), load_workbook(cli_book)
+    assert ours.sheetnames == theirs.sheetnames
+    for name in ours.sheetnames:
+        assert [[c.value for c in row] for row in ours[name].iter_rows()] == \
+            [[c.value for c in row] for row in theirs[name].iter_rows()], name
+
+
+def test_reconcile_asks_for_the_insurer_and_a_statement_that_exists(remote, store_sheets, tmp_path):
+    from insurance_xl.excel.reconcile import reconcile_in
+
+    with pytest.raises(BookInputError, match="对账保险公司"):
+        reconcile_in(remote(with_board(store_sheets)), LATER, tmp_path)
+    with pytest.raises(BookInputError, match="找不到文件"):
+        reconcile_in(remote(with_board(store_sheets, insurer="人保财险", statement="没有这个.xlsx")), LATER, tmp_path)
+
+
 def test_a_mistyped_month_ends_in_a_message_box_not_a_traceback(remote, store_sheets):
     book = remote(with_board(store_sheets, month="十月"))
     macros.run_button(book, "刷新看板", macros.refresh_kpis_in, LATER)
