@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Registers
+from .model import Registers, json_records
 from .registers import ROW
 from .settings import Context
 
@@ -248,26 +248,14 @@ def money_flags(registers: Registers, ctx: Context) -> MoneyFlags:
     )
 
 
-def _records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict]:
-    out = frame.loc[:, list(keys)].astype(object).where(frame.loc[:, list(keys)].notna(), None)
-    rows = out.to_dict("records")
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
-                row[key] = value.date()
-            elif isinstance(value, np.generic):
-                row[key] = value.item()
-    return rows
-
-
 def flags_json(flags: MoneyFlags) -> dict:
     """The `overdue --json` object, with exactly the keys of ARCHITECTURE.md."""
     return {
-        "overdue": _records(flags.overdue, ("claim_no", "insurer", "handover_date", "due_date", "days_overdue",
+        "overdue": json_records(flags.overdue, ("claim_no", "insurer", "handover_date", "due_date", "days_overdue",
                                             "amount_due", "paid_amount", "outstanding", "band")),
-        "returned": _records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
-        "tp_refunds": _records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
-        "old_parts": _records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
-        "commission": _records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
+        "returned": json_records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
+        "tp_refunds": json_records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
+        "old_parts": json_records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
+        "commission": json_records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
         "bands": dict(flags.bands),
     }

@@ -31,6 +31,8 @@ from .settings import Insurer, MailSettings, ScheduleSettings, Settings, load_se
 from .write import atomic_write
 
 STORE_FILE, SETTINGS_FILE = "store.xlsx", "settings.toml"
+# 太平洋产险's statement names its columns its own way and prefixes policy numbers (see demo_statements)
+CPIC_STATEMENT = {"policy_no": "单证号", "commission": "结算手续费", "policy_prefix": "BD-"}
 __all__ = ["demo_settings", "demo_tables", "write_demo_store", "write_messy_workbook", "settings_toml"]
 
 
@@ -39,7 +41,7 @@ def demo_settings() -> Settings:
     insurers = (
         Insurer("人保财险", 45, 0.20, 0.04, "刘理算 010-65281234"),
         Insurer("平安产险", 20, 0.22, 0.04, "陈定损 010-84673321"),
-        Insurer("太平洋产险", 30, 0.25, 0.03, "黄理赔 010-64395577"),
+        Insurer("太平洋产险", 30, 0.25, 0.03, "黄理赔 010-64395577", statement=dict(CPIC_STATEMENT)),
     )
     return Settings(
         store="斯巴鲁望京店",

@@ -8,7 +8,6 @@ have and they do not, one they list and we never registered, a commission 12.30 
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,22 +21,14 @@ from .settings import Context, Settings
 from .write import save_workbook, stamp_kind
 
 LAYOUTS = ("picc", "pingan", "cpic")
-PREFIX = "BD-"  # the cpic layout prefixes policy numbers; its settings mapping strips it
-CPIC_MAPPING = {"policy_no": "单证号", "commission": "结算手续费", "policy_prefix": PREFIX}
+# The cpic layout's headers cannot be guessed and its policy numbers carry a prefix: the demo
+# settings hold the mapping for it (demo.CPIC_STATEMENT), as a store's settings would.
+PREFIX = "BD-"
 
 
 def layout_of(settings: Settings) -> dict[str, str]:
     """Partner insurer → layout, in settings order."""
     return {name: LAYOUTS[i % len(LAYOUTS)] for i, name in enumerate(settings.partners)}
-
-
-def demo_statement_settings(settings: Settings) -> Settings:
-    """The settings with the column mapping the cpic layout needs (its headers cannot be guessed)."""
-    insurers = dict(settings.insurers)
-    for name, layout in layout_of(settings).items():
-        if layout == "cpic":
-            insurers[name] = dataclasses.replace(insurers[name], statement=dict(CPIC_MAPPING))
-    return dataclasses.replace(settings, insurers=insurers)
 
 
 def demo_statements(tables: dict[str, pd.DataFrame], settings: Settings, month: str, seed: int,
@@ -155,10 +146,9 @@ def reconcile_demo_month(registers: Registers, ctx: Context, out_dir: str | Path
 
     month = as_of_month(ctx.as_of)
     out = Path(out_dir)
-    demo_ctx = dataclasses.replace(ctx, settings=demo_statement_settings(ctx.settings))
     lines = [f"{month} 手续费对账（示例对账单在 {out / 'statements'}）"]
     for insurer, path in demo_statements(registers.tables, ctx.settings, month, seed, out / "statements").items():
-        result = reconcile_month(registers, demo_ctx, insurer, month, path)
+        result = reconcile_month(registers, ctx, insurer, month, path)
         rec, target = result.rec, out / f"对账-{insurer}-{month}.xlsx"
         save_workbook(reconciliation_workbook(rec, result.statement, ctx.settings.store), target, kind="reconciliation")
         diff = rec.totals["difference"]["commission"] / 100

@@ -68,6 +68,19 @@ def table_from_records(register_key: str, records: Iterable[Mapping[str, object]
     return table
 
 
+def json_records(frame: pd.DataFrame, keys: Iterable[str]) -> list[dict]:
+    """Rows of `frame` as plain Python dicts for JSON: None for empty, dates for timestamps."""
+    part = frame.loc[:, list(keys)]
+    rows = part.astype(object).where(part.notna(), None).to_dict("records")
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                row[key] = value.date()
+            elif isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
+
+
 @dataclass
 class SheetLayout:
     """How one sheet holds a register: its header row and where each column is."""

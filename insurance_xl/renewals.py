@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Registers
+from .model import Registers, json_records
 from .registers import CLOSING_OUTCOMES, CONTACT_METHODS, ROW
 from .settings import Context
 from .vehicles import VehicleIndex, vehicle_index
@@ -169,15 +169,4 @@ def renewal_calls(policies: pd.DataFrame, contacts: pd.DataFrame, ctx: Context, 
 
 def calls_json(lists: CallLists) -> dict:
     """The `calls --json` object: `sms` and `phone`, rows with ARCHITECTURE.md's fields."""
-    def records(frame: pd.DataFrame) -> list[dict]:
-        part = frame.loc[:, list(JSON_COLUMNS)]
-        rows = part.astype(object).where(part.notna(), None).to_dict("records")
-        for row in rows:
-            for key, value in row.items():
-                if isinstance(value, pd.Timestamp):
-                    row[key] = value.date()
-                elif isinstance(value, np.generic):
-                    row[key] = value.item()
-        return rows
-
-    return {"sms": records(lists.sms), "phone": records(lists.phone)}
+    return {"sms": json_records(lists.sms, JSON_COLUMNS), "phone": json_records(lists.phone, JSON_COLUMNS)}

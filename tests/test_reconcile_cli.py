@@ -168,7 +168,9 @@ def test_detail_list_totals_recalculate_in_libreoffice_to_the_core_totals(sample
 
 def test_demo_month_end_reconciles_last_month_of_every_partner(tmp_path):
     registers = read_store(sample("store.xlsx"))
-    ctx = Context(load_settings(sample("settings.toml")), dt.date(2026, 11, 24))
+    toml = tmp_path / "settings.toml"
+    toml.write_text(sample("settings.toml").read_text(encoding="utf-8") + CPIC_TOML, encoding="utf-8")
+    ctx = Context(load_settings(toml), dt.date(2026, 11, 24))
     lines = reconcile_demo_month(registers, ctx, tmp_path, seed=3)
     assert lines[0].startswith("2026-10 手续费对账")
     written = sorted(p.name for p in tmp_path.glob("*.xlsx"))
