@@ -27,5 +27,10 @@ bench: $(STAMP)
 templates: $(STAMP)
 	$(BIN)/insurance-xl templates templates
 
+# workbook/insurance.xlsm from registers.py, settings.py, insurance_xl/excel/ and macros/*.bas
+# (the test extra installed by $(STAMP) includes the `workbook` tools)
+workbook: $(STAMP)
+	$(BIN)/python -m insurance_xl.excel.build workbook/insurance.xlsm
+
 clean:
 	rm -rf $(VENV) out bench/data .pytest_cache

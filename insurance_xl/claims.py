@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Registers
+from .model import Registers, json_records
 from .registers import ROW
 from .settings import Context
 
@@ -111,6 +111,12 @@ def _term_days(insurers: pd.Series, ctx: Context) -> pd.Series:
     return insurers.map(promised).fillna(limit).astype("int64")
 
 
+def due_dates(handover_dates: pd.Series, insurers: pd.Series, ctx: Context) -> pd.Series:
+    """When each handed-over case is due: handover_date + min(payment_days, the insurer's promised days)
+    (also the worksheet function INS_DUE_DATE)."""
+    return handover_dates + pd.to_timedelta(_term_days(insurers, ctx), unit="D")
+
+
 def overdue_payments(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame,
                      ctx: Context) -> pd.DataFrame:
     """Handed-over cases the insurer has not fully paid by their due date, oldest first.
@@ -125,7 +131,7 @@ def overdue_payments(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd
 def _overdue(cases: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     cases = cases[cases["handover_date"].notna() & ~cases["returned"]].copy()
     cases["term_days"] = _term_days(cases["insurer"], ctx)
-    cases["due_date"] = cases["handover_date"] + pd.to_timedelta(cases["term_days"], unit="D")
+    cases["due_date"] = due_dates(cases["handover_date"], cases["insurer"], ctx)
     cases["days_overdue"] = _days(_as_of(ctx), cases["due_date"])
     overdue = cases[(cases["outstanding"] > 0) & (cases["days_overdue"] > 0)]
     overdue = overdue.sort_values(["due_date", "claim_no"], kind="stable")
@@ -242,26 +248,14 @@ def money_flags(registers: Registers, ctx: Context) -> MoneyFlags:
     )
 
 
-def _records(frame: pd.DataFrame, keys: tuple[str, ...]) -> list[dict]:
-    out = frame.loc[:, list(keys)].astype(object).where(frame.loc[:, list(keys)].notna(), None)
-    rows = out.to_dict("records")
-    for row in rows:
-        for key, value in row.items():
-            if isinstance(value, pd.Timestamp):
-                row[key] = value.date()
-            elif isinstance(value, np.generic):
-                row[key] = value.item()
-    return rows
-
-
 def flags_json(flags: MoneyFlags) -> dict:
     """The `overdue --json` object, with exactly the keys of ARCHITECTURE.md."""
     return {
-        "overdue": _records(flags.overdue, ("claim_no", "insurer", "handover_date", "due_date", "days_overdue",
+        "overdue": json_records(flags.overdue, ("claim_no", "insurer", "handover_date", "due_date", "days_overdue",
                                             "amount_due", "paid_amount", "outstanding", "band")),
-        "returned": _records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
-        "tp_refunds": _records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
-        "old_parts": _records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
-        "commission": _records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
+        "returned": json_records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
+        "tp_refunds": json_records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
+        "old_parts": json_records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
+        "commission": json_records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
         "bands": dict(flags.bands),
     }

@@ -8,7 +8,6 @@ have and they do not, one they list and we never registered, a commission 12.30 
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np

@@ -25,6 +25,16 @@ NO_REASON = "未注明"
 UNNAMED = "未填写"
 HISTORY_MONTHS = 14  # M-13..M: the trend (12), last month, same month last year and its previous month
 RATE_KEYS = tuple(RATES)
+# The register columns monthly_kpis reads (vehicle identity, the KPI inputs, the breakdowns, renewal
+# failures): the Excel face parses only these when refreshing 看板 on a five-year book.
+# tests/test_excel_macros.py checks that the KPIs of tables holding only these columns are the same.
+USED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sales": ("vin", "plate", "brand", "sale_date"),
+    "policies": ("vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start", "policy_end",
+                 "compulsory_premium", "commercial_premium", "commission", "insurer", "clerk"),
+    "claims": ("plate", "report_date", "insured_here"),
+    "contacts": ("archive_no", "contact_date", "outcome", "failure_reason"),
+}
 
 # what clerks read: the report, the 看板 and the command line name the numbers the same way
 RATE_LABELS = {

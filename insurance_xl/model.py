@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import RegisterMissing
 from .findings import Finding, Location
@@ -27,10 +28,22 @@ def column_dtype(kind: Kind) -> str:
     return _DTYPES[kind]
 
 
+def empty_column(kind: Kind, rows: int) -> pd.Series:
+    """`rows` empty values of a kind's dtype, built without a Python list (a register has 100k rows)."""
+    dtype = _DTYPES[kind]
+    if dtype == "str":
+        return pd.Series(pd.array(pa.nulls(rows, pa.large_string()), dtype="str"))
+    if dtype == "float64":
+        return pd.Series(np.full(rows, np.nan))
+    if dtype == "datetime64[ns]":
+        return pd.Series(np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    return pd.Series([None] * rows, dtype=dtype)
+
+
 def empty_table(register_key: str, rows: int = 0) -> pd.DataFrame:
     """A register table with every declared column, typed, all values empty."""
     reg = REGISTERS[register_key]
-    data = {c.key: pd.Series([None] * rows, dtype=_DTYPES[c.kind]) for c in reg.columns}
+    data = {c.key: empty_column(c.kind, rows) for c in reg.columns}
     data[WORKBOOK] = pd.Series([""] * rows, dtype="str")
     data[SHEET] = pd.Series([""] * rows, dtype="str")
     data[ROW] = pd.Series(np.zeros(rows, dtype="int64"))
@@ -53,6 +66,19 @@ def table_from_records(register_key: str, records: Iterable[Mapping[str, object]
     table[SHEET] = sheet or reg.sheet
     table[ROW] = np.arange(first_row, first_row + len(rows), dtype="int64")
     return table
+
+
+def json_records(frame: pd.DataFrame, keys: Iterable[str]) -> list[dict]:
+    """Rows of `frame` as plain Python dicts for JSON: None for empty, dates for timestamps."""
+    part = frame.loc[:, list(keys)]
+    rows = part.astype(object).where(part.notna(), None).to_dict("records")
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                row[key] = value.date()
+            elif isinstance(value, np.generic):
+                row[key] = value.item()
+    return rows
 
 
 @dataclass

@@ -12,7 +12,7 @@ import logging
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,8 @@ HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this i
 TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
 BACKUP_DIR = ".insurance-xl-backups"
 # Sheets this tool writes into clerks' workbooks; never read back as registers.
-OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明"}
+OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明",
+              "续保短信名单", "续保电话名单", "月末对账"}  # the last three: written by the Excel face's buttons
 _TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
@@ -138,19 +139,21 @@ def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
 
 
 def read_grid(grid: pd.DataFrame, workbook: str, sheet: str, col_offsets: list[int] | None = None,
-              register: str | None = None) -> SheetRead | None:
+              register: str | None = None, only: Collection[str] | None = None) -> SheetRead | None:
     """One sheet's cells (text, NaN for empty; row i is Excel row i+1) as a register, if it is one.
 
-    Used for workbooks on disk and for ranges of an open Excel book alike.
+    Used for workbooks on disk and for ranges of an open Excel book alike. With `only`, just those
+    columns are parsed (the others stay empty; every column still decides which rows are blank or
+    totals): the Excel face reads a five-year book for the columns a button needs.
     """
     offsets = col_offsets if col_offsets is not None else list(range(grid.shape[1]))
-    for item in _read_grid(grid, offsets, workbook, sheet, register):
+    for item in _read_grid(grid, offsets, workbook, sheet, register, only):
         return item if isinstance(item, SheetRead) else None
     return None
 
 
 def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str,
-               register: str | None = None) -> Iterator[SheetRead | tuple[str, str]]:
+               register: str | None = None, only: Collection[str] | None = None) -> Iterator[SheetRead | tuple[str, str]]:
     head = grid.head(HEADER_SCAN_ROWS)
     found = detect_register(sheet, head, REGISTERS[register] if register else None)
     if found is None:
@@ -158,7 +161,7 @@ def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str
             yield (workbook, sheet)
         return
     reg, header_idx = found
-    yield _parse_sheet(grid, offsets, reg, header_idx, workbook, sheet)
+    yield _parse_sheet(grid, offsets, reg, header_idx, workbook, sheet, only)
 
 
 def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:
@@ -207,7 +210,7 @@ def column_letter(index: int) -> str:
 
 
 def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_idx: int,
-                 workbook: str, sheet: str) -> SheetRead:
+                 workbook: str, sheet: str, only: Collection[str] | None = None) -> SheetRead:
     header_cells = grid.iloc[header_idx].tolist()
     mapping: dict[int, Column] = {}
     extras: dict[int, str] = {}
@@ -247,6 +250,8 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
     table = empty_table(reg.key, len(kept))
     findings: list[Finding] = []
     for pos, col in mapping.items():
+        if only is not None and col.key not in only:
+            continue
         texts = kept[pos].reset_index(drop=True)
         values, bad = parse_column(texts, col)
         table[col.key] = values.astype(table[col.key].dtype) if len(values) else table[col.key]

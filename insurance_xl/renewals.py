@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .model import Registers
+from .model import Registers, json_records
 from .registers import CLOSING_OUTCOMES, CONTACT_METHODS, ROW
 from .settings import Context
 from .vehicles import VehicleIndex, vehicle_index
@@ -135,6 +135,13 @@ def call_lists(registers: Registers, ctx: Context, index: VehicleIndex | None = 
     return renewal_calls(registers["policies"], registers["contacts"], ctx, index)
 
 
+def reminder_windows(days_left: pd.Series, ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """Whether a policy ending in `days_left` days is in the SMS window (0..sms_days) and in the
+    phone-call window (0..call_days) of §4.5.3 (also the worksheet function INS_RENEWAL_STAGE)."""
+    t = ctx.thresholds
+    return days_left.between(0, t.sms_days), days_left.between(0, t.call_days)
+
+
 def renewal_calls(policies: pd.DataFrame, contacts: pd.DataFrame, ctx: Context, index: VehicleIndex) -> CallLists:
     t = ctx.thresholds
     as_of = pd.Timestamp(ctx.as_of)
@@ -149,8 +156,9 @@ def renewal_calls(policies: pd.DataFrame, contacts: pd.DataFrame, ctx: Context, 
         return (as_of - last).dt.days
 
     sms_gap, call_gap = since(summary["last_sms"]), since(summary["last_call"])
-    sms_due = ~closed & (due["days_left"] <= t.sms_days) & (sms_gap.isna() | (sms_gap >= t.sms_every_days))
-    call_due = ~closed & (due["days_left"] <= t.call_days) & (call_gap.isna() | (call_gap >= t.call_every_days))
+    sms_window, call_window = reminder_windows(due["days_left"], ctx)
+    sms_due = ~closed & sms_window & (sms_gap.isna() | (sms_gap >= t.sms_every_days))
+    call_due = ~closed & call_window & (call_gap.isna() | (call_gap >= t.call_every_days))
 
     def listing(mask: pd.Series) -> pd.DataFrame:
         rows = due[mask.to_numpy(dtype=bool)].sort_values(["policy_end", "archive_no"], kind="stable")
@@ -161,15 +169,4 @@ def renewal_calls(policies: pd.DataFrame, contacts: pd.DataFrame, ctx: Context, 
 
 def calls_json(lists: CallLists) -> dict:
     """The `calls --json` object: `sms` and `phone`, rows with ARCHITECTURE.md's fields."""
-    def records(frame: pd.DataFrame) -> list[dict]:
-        part = frame.loc[:, list(JSON_COLUMNS)]
-        rows = part.astype(object).where(part.notna(), None).to_dict("records")
-        for row in rows:
-            for key, value in row.items():
-                if isinstance(value, pd.Timestamp):
-                    row[key] = value.date()
-                elif isinstance(value, np.generic):
-                    row[key] = value.item()
-        return rows
-
-    return {"sms": records(lists.sms), "phone": records(lists.phone)}
+    return {"sms": json_records(lists.sms, JSON_COLUMNS), "phone": json_records(lists.phone, JSON_COLUMNS)}

@@ -164,24 +164,6 @@ def test_import_is_refused_while_the_store_is_open(written, capsys):
     assert store.read_bytes() == sample("store.xlsx").read_bytes()
 
 
-def test_run_writes_the_call_lists_and_the_collection_list_to_out(tmp_path, monkeypatch, capsys):
-    import sys
-    import types
-
-    def write_demo_store(folder, seed=2026, vehicles=1500, as_of=None):  # stands in for demo.py
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return [Path(shutil.copy(sample("store.xlsx"), folder)), Path(shutil.copy(sample("settings.toml"), folder))]
-
-    monkeypatch.setitem(sys.modules, "insurance_xl.demo", types.SimpleNamespace(write_demo_store=write_demo_store))
-    out = tmp_path / "out"
-    assert main(["run", "--out-dir", str(out)]) == 0
-    assert len(list(out.glob("催款清单-*.xlsx"))) == 1
-    lists = list(out.glob("续保提醒-*.xlsx"))
-    assert lists and all(output_kind(f) == "call-list" for f in lists)
-    assert "催款清单" in capsys.readouterr().out
-
-
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_list(written, tmp_path, sample_expected):
     import subprocess

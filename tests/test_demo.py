@@ -253,14 +253,6 @@ def test_demo_command_refuses_a_store_without_vehicles(tmp_path, capsys):
     assert "--vehicles" in capsys.readouterr().err
 
 
-def test_run_command_writes_the_demo_and_prints_one_line_per_register(tmp_path, capsys):
-    assert main(["run", "--out-dir", str(tmp_path / "out"), "--vehicles", "60"]) == 0
-    out = capsys.readouterr().out
-    for key in DATA_REGISTERS:
-        assert REGISTERS[key].sheet in out
-    assert "未找到" not in out and (tmp_path / "out" / "demo-store" / "store.xlsx").exists()
-
-
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_store_and_saves_the_same_values(tmp_path):
     soffice = shutil.which("soffice")

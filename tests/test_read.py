@@ -1,5 +1,4 @@
 """The reader on workbooks kept the way clerks keep them (DOMAIN.md "Reading what clerks really type")."""
-import datetime as dt
 import zipfile
 
 import pandas as pd

@@ -1,6 +1,6 @@
 """Committed templates are generated from registers.py and must not drift from it."""
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from insurance_xl.read import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS, YES_NO, Kind
@@ -10,8 +10,9 @@ from .conftest import ROOT
 
 
 def check_template(path, key):
+    """`path`: a workbook file, or one already loaded (the Excel face checks its register sheets too)."""
     reg = REGISTERS[key]
-    wb = load_workbook(path)
+    wb = path if isinstance(path, Workbook) else load_workbook(path)
     ws = wb[reg.sheet]
     assert [c.value for c in ws[1]] == [c.header for c in reg.columns]
     assert ws.freeze_panes == "A2"
