@@ -52,6 +52,7 @@ RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 NOT_ON_A_STORE = {"run", "demo", "templates", "schedule"}
 WRITES_INTO = "{store_copy}"  # a command given this must leave it byte for byte alone when it refuses
+RECYCLE_AFTER = 25  # files per worker process
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ class _Slot:
     """One worker process, replaced when it dies or hangs."""
 
     def __init__(self, ctx, memory_bytes: int) -> None:
-        self.ctx, self.memory_bytes = ctx, memory_bytes
+        self.ctx, self.memory_bytes, self.done = ctx, memory_bytes, 0
         self._start()
 
     def _start(self) -> None:
@@ -241,6 +242,10 @@ class _Slot:
         child.close()
 
     def run(self, task, timeout: float) -> list[Outcome] | str:
+        self.done += 1
+        if self.done % RECYCLE_AFTER == 0:  # a fresh worker now and then: the address-space cap is
+            self.close()                     # per process, and allocators do not hand memory back
+            self._start()
         self.conn.send(task)
         if self.conn.poll(timeout):
             try:
