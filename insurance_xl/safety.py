@@ -21,9 +21,12 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 MAX_ENTRIES = 1000
 # The reader holds a sheet's whole grid, rows × columns of its bounding box (~40 bytes a cell,
-# measured): 30M cells ≈ 1.2 GB. A dense 1M-row, 26-column register still fits; a stray value in a
-# far corner of an almost empty sheet does not.
+# measured), and the commands after it work on every row of it: 30M cells ≈ 1.2 GB at most. Within
+# that, a grid may hold at most one cell per byte of its sheet's XML (a cell with a value takes 15
+# bytes or more) above a floor of 4M cells: a dense register of any size fits, while a stray value in
+# a far corner of an almost empty sheet (23M cells from 20 KB of XML) does not.
 MAX_SHEET_CELLS = 30_000_000
+SHEET_CELLS_FLOOR = 4_000_000
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -127,8 +130,8 @@ class SheetExtent:
     def bounding_cells(self) -> int:
         return max(self.far_row, _NEAR_ROWS) * max(self.far_column, _NEAR_COLUMNS)
 
-    def needs_placing(self) -> bool:
-        return (self.odd_cells or self.bounding_cells() > MAX_SHEET_CELLS
+    def needs_placing(self, allowed: int) -> bool:
+        return (self.odd_cells or self.bounding_cells() > allowed
                 or self.far_row > EXCEL_MAX_ROWS or self.far_column > EXCEL_MAX_COLUMNS)
 
     def take(self, window: bytes) -> None:
@@ -237,8 +240,14 @@ def _inflate(path: Path, raw, entry: zipfile.ZipInfo):
             raise WorkbookUnreadable(path, f"{entry.filename} 的压缩数据不完整，可能未保存完整")
 
 
+def allowed_cells(part_bytes: int) -> int:
+    """The largest grid a sheet part of this size may make the reader build."""
+    return min(MAX_SHEET_CELLS, max(SHEET_CELLS_FLOOR, part_bytes))
+
+
 def _check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipInfo, extent: SheetExtent) -> None:
-    if not extent.needs_placing():
+    allowed = allowed_cells(entry.file_size)
+    if not extent.needs_placing(allowed):
         return
     # The quick bound is pessimistic (a wide sheet is assumed to reach row 99999, an empty styled
     # cell to hold a value) or does not hold (odd cells): place every cell as the reader does.
@@ -246,10 +255,10 @@ def _check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipI
     if grid.rows > EXCEL_MAX_ROWS or grid.columns > EXCEL_MAX_COLUMNS:
         raise WorkbookUnreadable(path, f"单元格 {grid.far_ref} 超出 Excel 的表格范围（{EXCEL_MAX_ROWS} 行 × "
                                        f"{EXCEL_MAX_COLUMNS} 列），文件已损坏", sheet=sheet_name(archive, entry.filename))
-    if grid.cells > MAX_SHEET_CELLS:
+    if grid.cells > allowed:
         raise WorkbookUnreadable(
             path, f"表格范围过大（最远的单元格在 {grid.far_ref}，共 {grid.rows:,} 行 × {grid.columns:,} 列，"
-                  f"上限 {MAX_SHEET_CELLS:,} 个单元格）：可能在很远的行或列误输入了内容，请删除多余的单元格后再试",
+                  f"而表中内容很少）：可能在很远的行或列误输入了内容，请删除多余的单元格后再试",
             sheet=sheet_name(archive, entry.filename))
 
 
