@@ -93,10 +93,10 @@ def freeze_formulas(ws, grid: pd.DataFrame, offsets: list[int]) -> int:
     """Replace formulas by the values the reader read for them; returns how many."""
     column_pos = {o + 1: i for i, o in enumerate(offsets)}  # 1-based column → grid column
     frozen = 0
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type != "f":
-                continue
+    # only the cells the sheet holds: iter_rows() would make one for every position of the sheet's
+    # range, and one formatted cell at XFD1048576 makes that 17 billion (the corpus found it)
+    for cell in list(ws._cells.values()):
+        if cell.data_type == "f":
             pos = column_pos.get(cell.column)
             text = grid.iat[cell.row - 1, pos] if pos is not None and cell.row <= len(grid) else None
             put(cell, typed_text(text))
