@@ -1,0 +1,75 @@
+"""reconcile: month-end reconciliation with an insurer's statement, locked months."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from ..month_end import lock_json, locks_dir, reconcile_month, record_lock
+    from ..reconcile_out import change_lines, reconciliation_json, reconciliation_workbook, summary_lines
+    from ..statements import StatementForWrongMonth
+    from ..write import save_workbook
+
+    registers, ctx = load(args)
+    try:
+        result = reconcile_month(registers, ctx, args.insurer, args.month, args.statement,
+                                 locks_dir=locks_dir(args.path), accept_suggested=args.accept_suggested)
+    except StatementForWrongMonth as exc:  # §4.6: the wrong statement must not be reconciled, nor written
+        sys.stderr.write(f"insurance-xl: {exc}\n")
+        return EXIT_DATA_ERRORS
+    payload = reconciliation_json(result.rec, result.statement)
+    if result.status == "changed" and not args.reopen:  # never new numbers for a locked month
+        locked = (result.snapshot or {}).get("result") or {}
+        body = {**{k: locked.get(k) for k in ("matched", "differences", "only_ours", "only_theirs", "totals")},
+                "insurer": args.insurer, "month": args.month, "lock": lock_json(result)}
+        if args.json:
+            emit_json(body)
+        else:
+            for line in change_lines(result):
+                say(line)
+        sys.stderr.write(f"insurance-xl: {args.month} {args.insurer} 已锁定且明细有变化，未输出新数字；"
+                         f"核对后用 --reopen --lock 在下月记调整行\n")
+        return EXIT_DATA_ERRORS
+    recorded = None
+    if args.lock and result.status != "locked":
+        unreadable = [f for f in result.statement.findings if f.is_error]
+        if unreadable:
+            sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
+            return EXIT_DATA_ERRORS
+        from ..edit import append_register_rows
+
+        recorded = record_lock(args.path, registers, result, ctx.as_of, append_register_rows, payload)
+    payload["lock"] = lock_json(result, recorded)
+    if args.out:
+        save_workbook(reconciliation_workbook(result.rec, result.statement, ctx.settings.store,
+                                              change_lines(result) if result.status == "changed" else None),
+                      args.out, kind="reconciliation")
+    if args.json:
+        emit_json(payload)
+    else:
+        for line in [*summary_lines(result.rec, result.statement), *change_lines(result, recorded)]:
+            say(line)
+        if args.out:
+            say(f"对账工作簿：{args.out}")
+    return EXIT_OK
+
+
+def _reconcile_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="month to reconcile")
+    p.add_argument("--insurer", required=True, metavar="NAME", help="insurer as named in the register and settings")
+    p.add_argument("--statement", required=True, metavar="FILE.xlsx", help="the insurer's statement for the month")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the reconciliation workbook (summary, outcomes, 月度业务明细清单)")
+    p.add_argument("--accept-suggested", action="store_true",
+                   help="count the plate + premium suggestions as matches (after the clerk checked them)")
+    p.add_argument("--lock", action="store_true", help="lock the month in the 手续费结算台账 (adjustment row when reopened)")
+    p.add_argument("--reopen", action="store_true", help="reconcile a locked month afresh (with --lock: book the change)")
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    ('reconcile', "month-end reconciliation with one insurer's statement", _reconcile_args, cmd_reconcile),
+)
