@@ -182,6 +182,16 @@ def parse_money(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, bad.fillna(False).astype(bool)
 
 
+# Below this size an amount a workbook holds as a number is read as a number (money_numbers)
+NUMBER_AMOUNTS = 1e15
+
+
+def money_numbers(numbers: np.ndarray) -> pd.Series:
+    """Amounts a workbook holds as numbers (finite, smaller than NUMBER_AMOUNTS), to the fen: what
+    parse_money makes of their texts (cell_text), without writing them out and reading them back."""
+    return pd.Series(np.round(numbers, 2))
+
+
 def parse_ints(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     numbers, bad = parse_money(texts)
     # a fraction, or beyond what a 64-bit integer holds, is not a count
