@@ -59,7 +59,10 @@ class BookCells(Cells):
     def kinds(self) -> np.ndarray:
         """Each cell's type as a _KINDS code, in the values' shape."""
         flat = self.values.ravel()
-        kinds = np.fromiter(map(_KINDS.__getitem__, map(type, flat)), dtype=np.int8, count=flat.size)
+        types = np.fromiter(map(type, flat), dtype=object, count=flat.size)
+        kinds = np.full(flat.size, _TEXT, dtype=np.int8)
+        other = np.flatnonzero(types != str)  # most cells hold texts: code the others only
+        kinds[other] = np.fromiter(map(_KINDS.__getitem__, types[other]), dtype=np.int8, count=other.size)
         return kinds.reshape(self.values.shape)
 
     @functools.cached_property
