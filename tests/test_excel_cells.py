@@ -100,3 +100,17 @@ def test_short_rows_are_padded_and_a_cell_holding_a_list_is_one_cell():
     assert book.shape == (2, 2)
     assert book.values[1, 1] == [1, 2] and book.values[0, 1] is None
     assert np.asarray(book.texts(1, slice(0, 2)).filled()).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("cells", [
+    [["x"], ["合 计"]],  # the very last bytes of the sheet
+    [["计"], [None], [""], ["合计"]],
+    [["合"], ["计"]],  # 合计 only across two cells
+    [[1.5], ["会计"], [None], ["计划"]],
+])
+def test_a_text_is_found_in_the_cells_holding_it_and_nowhere_else(cells):
+    book = BookCells(cells)
+    rows = slice(0, len(cells))
+    for text in ("计", "合", "合计"):
+        expected = [isinstance(v, str) and text in v for (v,) in cells]
+        assert book.containing(0, rows, text).tolist() == expected, text

@@ -125,12 +125,31 @@ class BookCells(Cells):
     def _holding(self, char: str) -> np.ndarray:
         """Which cells hold a text holding `char`: the whole sheet in one go, once."""
         if char not in self._found:
-            found = pc.fill_null(pc.match_substring(self.strings, char), False).to_numpy(zero_copy_only=False)
-            self._found[char] = found.reshape(self.shape)
+            self._found[char] = _holding_text(self.strings, char).reshape(self.shape)
         return self._found[char]
 
     def _column_strings(self, rows: slice | np.ndarray, pos: int) -> pa.Array:
         return self.strings.take(np.arange(self.shape[0])[rows] * self.shape[1] + pos)
+
+
+def _holding_text(strings: pa.Array, text: str) -> np.ndarray:
+    """Which of these strings hold `text`, found in their UTF-8 bytes all at once (a sheet's texts
+    rarely hold it, and Arrow's per-string search cost several times more). UTF-8 is
+    self-synchronising: the bytes of a text occur only where the text does, or across two strings,
+    which the end check leaves out."""
+    found = np.zeros(len(strings), dtype=bool)
+    _, offsets_buffer, data_buffer = strings.buffers()
+    needle = np.frombuffer(text.encode(), dtype=np.uint8)
+    if data_buffer is None or not len(strings) or not needle.size:
+        return found
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset)
+    data = np.frombuffer(data_buffer, dtype=np.uint8, count=int(offsets[-1]))
+    starts = np.flatnonzero(data[offsets[0] + needle.size - 1:] == needle[-1]) + offsets[0]
+    for k in range(needle.size - 1):
+        starts = starts[data[starts + k] == needle[k]]
+    cells = np.searchsorted(offsets, starts, side="right") - 1  # the string each match starts in
+    found[cells[starts + needle.size <= offsets[cells + 1]]] = True
+    return found
 
 
 def _plain_numbers(cells: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
