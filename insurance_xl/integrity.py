@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import WorkbookUnreadable
-from .read import column_letter, detect_register, load_sheet_grids, HEADER_SCAN_ROWS
+from .read import HEADER_SCAN_ROWS, column_letter, detect_register, load_sheet_grids
+from .sheets import load_grids, sheet_names
 
 CANONICAL = "insurance-xl-cells-1"
 STAMP_SHEET = "_integrity"
@@ -189,15 +190,11 @@ def _decode_locator(blob: str) -> dict[str, dict[str, dict]]:
 
 def read_stamp(path: Path) -> Stamp | None:
     """The stamp kept in a workbook's hidden sheet, or None when it has none."""
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(str(path))
-        if STAMP_SHEET not in reader.sheet_names:
-            return None
-        grid = reader.load_sheet(STAMP_SHEET, header_row=None, skip_rows=0, dtypes="string").to_pandas()
-    except Exception as exc:  # the reading boundary for the stamp sheet
-        raise WorkbookUnreadable(path, f"无法读取完整性印章：{exc}") from None
+    if STAMP_SHEET not in sheet_names(path):
+        return None
+    _, grid, offsets = next(load_grids(path, only=[STAMP_SHEET]))
+    if offsets[:2] != [0, 1]:  # labels in A, values in B: anything else is not our stamp
+        raise WorkbookUnreadable(path, "完整性印章不完整或已损坏（A、B 列为空）", sheet=STAMP_SHEET)
     first = grid.iloc[:, 0].tolist()
     second = grid.iloc[:, 1].tolist() if grid.shape[1] > 1 else [None] * len(first)
     values: dict[str, str] = {}
