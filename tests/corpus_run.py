@@ -336,6 +336,10 @@ def summary(outcomes: list[Outcome], files: int, seconds: float) -> str:
     by_family = Counter((o.family, o.status) for o in outcomes)
     for family in sorted({o.family for o in outcomes}):
         lines.append(f"  {family:<16} " + ", ".join(f"{s} {by_family[(family, s)]}" for s in ("result", "clean", "crash")))
+    spent = Counter()
+    for o in outcomes:
+        spent[o.command] += o.seconds
+    lines.append("  seconds by command: " + ", ".join(f"{c} {s:.0f}" for c, s in spent.most_common()))
     if slowest:
         lines.append(f"  slowest run: {slowest.command} on {slowest.case} {slowest.seconds:.1f} s")
     return "\n".join(lines)
