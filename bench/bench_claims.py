@@ -56,17 +56,10 @@ def run(store: BenchStore) -> list[str]:
 
 
 def main() -> list[str]:
-    """make bench: the big store when bench/common.py can build it, else the sample store."""
-    import datetime as dt
+    """make bench: the shared 100k-policy store."""
+    from bench.common import big_store
 
-    big = getattr(common, "big_store", None)
-    if big is not None:
-        made = big(policies=100_000)
-        return run(made if isinstance(made, BenchStore) else BenchStore.from_path(Path(made)))
-    root = Path(__file__).resolve().parents[2] / "shared" / "samples" / "store-500"
-    root = root if root.is_dir() else Path("/work/shared/samples/store-500")
-    store = BenchStore.from_path(root / "store.xlsx", settings_file=root / "settings.toml", as_of=dt.date(2026, 11, 24))
-    return ["(bench/common.py has no big_store yet: the sample store)", *run(store)]
+    return run(big_store())
 
 
 if __name__ == "__main__":  # python bench/bench_claims.py STORE [SETTINGS.toml] [AS_OF]

@@ -2,7 +2,7 @@
 
 Also the integrity stamp (reading the cell texts and hashing them), which `validate --out` and
 `--verify` add, as a ratio to the same read time. Run: `python -m bench.bench_validate [STORE [SETTINGS]]`;
-`main()` (for `make bench`) measures the 100k-policy big store once bench/common.py has one.
+`main()` (for `make bench`) measures the shared 100k-policy store (bench/common.big_store).
 """
 from __future__ import annotations
 
@@ -41,21 +41,11 @@ def run(store: BenchStore) -> list[str]:
 
 
 def main() -> list[str]:
-    """make bench: the big store when bench/common.py can build it, else the sample store."""
-    import datetime as dt
+    """make bench: the shared 100k-policy store."""
+    from bench.common import big_store
 
-    from bench import common
+    return run(big_store())
 
-    big = getattr(common, "big_store", None)
-    if big is not None:
-        made = big(policies=100_000)
-        return run(made if isinstance(made, BenchStore) else BenchStore.from_path(Path(made)))
-    root = next((d / "store-500" for d in SAMPLES if (d / "store-500").is_dir()), SAMPLES[-1] / "store-500")
-    store = BenchStore.from_path(root / "store.xlsx", settings_file=root / "settings.toml", as_of=dt.date(2026, 11, 24))
-    return ["(bench/common.py has no big_store yet: the sample store)", *run(store)]
-
-
-SAMPLES = [Path(__file__).resolve().parents[2] / "shared" / "samples", Path("/work/shared/samples")]
 
 if __name__ == "__main__":  # python -m bench.bench_validate [STORE [SETTINGS.toml]]
     if len(sys.argv) > 1:

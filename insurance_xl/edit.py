@@ -33,6 +33,7 @@ from .model import SheetLayout, empty_table
 from .read import HEADER_SCAN_ROWS, column_letter, detect_register, read_grid, register_for_sheet_name
 from .registers import REGISTERS
 from .safety import check_workbook_file
+from .sheets import load_grids
 from .sheetxml import (SQREF, SheetXml, Styles, cell_value, col_index, grow_dimension, merge_row, new_sheet_parts,
                        pick_style, render_cell, sheet_parts, stretch_match, stretch_tables, text_cell)
 from .write import atomic_write, verify_workbook
@@ -62,19 +63,11 @@ class AppendResult:
 
 
 def _load_sheet(path: Path, sheet: str, rows: int | None = None) -> tuple[pd.DataFrame, list[int]]:
-    import fastexcel
-
     try:
-        loaded = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, skip_rows=0, n_rows=rows,
-                                                            dtypes="string")
-        grid = loaded.to_pandas() if loaded.width else pd.DataFrame()
-        grid.columns = range(len(grid.columns))
-        return grid, [c.absolute_index for c in loaded.selected_columns]
-    except BaseException as exc:  # the reading boundary: any parser failure names the file, Rust panics included
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
-            raise
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise WorkbookUnreadable(path, f"无法读取工作表「{sheet}」（{reason}）", sheet=sheet) from None
+        _, grid, offsets = next(load_grids(path, only=[sheet], rows=rows))
+    except WorkbookUnreadable as exc:
+        raise WorkbookUnreadable(path, f"无法读取工作表「{sheet}」（{exc.reason}）", sheet=sheet) from None
+    return grid, offsets
 
 
 def read_register(path: str | Path, register_key: str, sheet: str | None = None) -> RegisterSheet:

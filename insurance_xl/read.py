@@ -25,6 +25,7 @@ from .grid import Cells
 from .model import Registers, SheetLayout, empty_table
 from .registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Kind, Register, normalize_header
 from .safety import WORKBOOK_SUFFIXES, check_workbook_file
+from .sheets import load_grids
 from .values import EXPECTED, KIND_RULE
 
 log = logging.getLogger(__name__)
@@ -110,33 +111,7 @@ def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
 
 
 def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(str(file))
-        for sheet_name in reader.sheet_names:
-            if sheet_name in OWN_SHEETS:
-                continue
-            sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
-            offsets = [c.absolute_index for c in sheet.selected_columns]
-            grid = pd.DataFrame()
-            if sheet.width:
-                # Only columns holding something reach pandas: one stray value in column XFD makes
-                # a 16,384-column grid, and per-column work on it would take minutes.
-                batch = sheet.to_arrow()
-                used = [i for i in range(batch.num_columns) if batch.column(i).null_count < batch.num_rows]
-                if len(used) < batch.num_columns:
-                    batch, offsets = batch.select(used), [offsets[i] for i in used]
-                grid = batch.to_pandas()
-            grid.columns = range(len(grid.columns))
-            yield sheet_name, grid, offsets
-    except WorkbookUnreadable:
-        raise
-    except BaseException as exc:  # the one boundary: any parser failure, Rust panics included
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError, GeneratorExit)):
-            raise
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason[:200]}）") from None
+    return load_grids(file, skip=OWN_SHEETS)
 
 
 def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets: list[int] | None = None,

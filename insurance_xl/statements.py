@@ -11,7 +11,7 @@ statement for the wrong month can be refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from .findings import Finding, Location, Severity
 from .read import HEADER_SCAN_ROWS, TOTAL_LABELS, column_letter
 from .registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind, normalize_header
 from .safety import check_workbook_file
+from .sheets import load_grids, sheet_names
 from .statement_period import detect_period
 from .values import EXPECTED, KIND_RULE, parse_ids, parse_money
 
@@ -184,28 +185,10 @@ def read_statement(path: str | Path, mapping: StatementMapping | None = None) ->
     return statement
 
 
-def _load_grids(file: Path, only: str | None):
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(str(file))
-        names = reader.sheet_names
-        if only is not None and only not in names:
-            raise WorkbookUnreadable(file, f"没有名为「{only}」的工作表（设置 statement.sheet）；"
-                                           f"工作表有：{'、'.join(names)}")
-        for name in names if only is None else [only]:
-            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-            offsets = [c.absolute_index for c in sheet.selected_columns]
-            grid = sheet.to_pandas() if sheet.width else pd.DataFrame()
-            grid.columns = range(len(grid.columns))
-            yield name, grid, offsets
-    except WorkbookUnreadable:
-        raise
-    except BaseException as exc:  # the reading boundary: any parser failure, Rust panics included
-        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
-            raise
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason[:200]}）") from None
+def _load_grids(file: Path, only: str | None) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
+    if only is not None and only not in (names := sheet_names(file)):
+        raise WorkbookUnreadable(file, f"没有名为「{only}」的工作表（设置 statement.sheet）；工作表有：{'、'.join(names)}")
+    return load_grids(file, only=None if only is None else [only])
 
 
 def _texts(frame: pd.DataFrame) -> list[str]:

@@ -143,17 +143,15 @@ def _keep_mode(target: Path, tmp: Path) -> None:
 
 def verify_workbook(path: Path) -> None:
     """Re-open a freshly written workbook: it must pass the reading checks and list its sheets."""
-    import fastexcel
-
     from .safety import check_workbook_file
+    from .sheets import load_grids
 
     check_workbook_file(path)
     try:
-        reader = fastexcel.read_excel(str(path))
-        for name in reader.sheet_names:
-            reader.load_sheet(name, header_row=None, n_rows=1, dtypes="string")
-    except Exception as exc:
-        raise WorkbookUnreadable(path, f"写入后校验失败：{exc}") from None
+        for _ in load_grids(path, rows=1):
+            pass
+    except WorkbookUnreadable as exc:
+        raise WorkbookUnreadable(path, f"写入后校验失败：{exc.reason}") from None
 
 
 def save_workbook(wb: Workbook, path: str | Path, *, keep_backup: bool = True, kind: str | None = None,

@@ -181,7 +181,7 @@ def _run_command(argv: list[str]) -> tuple[str, str]:
 
     out, err = io.StringIO(), io.StringIO()
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with _native_stderr() as native, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             if argv[0] == "read_store":
                 try:
                     read_store(argv[1])
@@ -196,6 +196,8 @@ def _run_command(argv: list[str]) -> tuple[str, str]:
             raise
         return "crash", "".join(traceback.format_exception(exc))[-3000:]
     text = err.getvalue()
+    if native.getvalue().strip():  # a library (a Rust panic hook) wrote to the terminal behind our back
+        return "crash", f"exit {code}, and straight to stderr: {native.getvalue()[-3000:]}"
     messages = [line for line in text.splitlines() if line.startswith("insurance-xl:")]
     if "Traceback" in text:
         return "crash", text[-3000:]
@@ -204,6 +206,24 @@ def _run_command(argv: list[str]) -> tuple[str, str]:
     if code == 2 and len(messages) == 1 and "\n" not in messages[0]:
         return "clean", messages[0]
     return "crash", f"exit {code}: {text[-3000:]}"
+
+
+@contextlib.contextmanager
+def _native_stderr():
+    """What is written to file descriptor 2 itself (not through sys.stderr) meanwhile, as a StringIO."""
+    import tempfile
+
+    caught = io.StringIO()
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield caught
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            caught.write(sink.read().decode("utf-8", "replace"))
 
 
 # ---- the parent ---------------------------------------------------------------------------------
@@ -316,6 +336,10 @@ def summary(outcomes: list[Outcome], files: int, seconds: float) -> str:
     by_family = Counter((o.family, o.status) for o in outcomes)
     for family in sorted({o.family for o in outcomes}):
         lines.append(f"  {family:<16} " + ", ".join(f"{s} {by_family[(family, s)]}" for s in ("result", "clean", "crash")))
+    spent = Counter()
+    for o in outcomes:
+        spent[o.command] += o.seconds
+    lines.append("  seconds by command: " + ", ".join(f"{c} {s:.0f}" for c, s in spent.most_common()))
     if slowest:
         lines.append(f"  slowest run: {slowest.command} on {slowest.case} {slowest.seconds:.1f} s")
     return "\n".join(lines)

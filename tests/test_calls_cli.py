@@ -191,3 +191,29 @@ def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_lis
     assert (last["archive_no"], last["contact_date"], last["outcome"]) == ("DA000149", pd.Timestamp("2026-11-24"), "已续保")
     assert len(edited["policies"]) == len(original["policies"])
     assert load_workbook(converted / collection.name).sheetnames[0] == "汇总"
+
+
+def test_the_printed_lists_show_empty_cells_as_nothing_and_names_masked(tmp_path, capsys, sample_expected):
+    """A listed policy without plate and clerk prints blanks there (not 'nan'); no full name or phone."""
+    as_of = sample_expected["as_of"]
+    listed = calls_json(capsys, sample("store.xlsx"), as_of)["sms"][0]
+    store = tmp_path / "store.xlsx"
+    shutil.copy(sample("store.xlsx"), store)
+    policies = REGISTERS["policies"]
+    wb = load_workbook(store)
+    ws = wb[policies.sheet]
+    header_row = next(r for r in range(1, 10) if policies.column("archive_no").header in
+                      [str(c.value).strip() for c in ws[r] if c.value])
+    headers = [str(c.value).strip() if c.value else "" for c in ws[header_row]]
+    col = {key: headers.index(policies.column(key).header) for key in ("archive_no", "plate", "clerk")}
+    for row in ws.iter_rows(min_row=header_row + 1):  # every policy of that customer file
+        if str(row[col["archive_no"]].value) == listed["archive_no"]:
+            row[col["plate"]].value = row[col["clerk"]].value = None
+    wb.save(store)
+
+    assert main(["calls", *store_args(store, as_of)]) == 0
+    out = capsys.readouterr().out
+    line = next(text for text in out.splitlines() if listed["archive_no"] in text)
+    assert "nan" not in out and "None" not in out
+    assert line.rstrip().endswith("天"), line  # no clerk after the days left
+    assert listed["customer"] not in out and listed["phone"] not in out

@@ -1,7 +1,7 @@
 """Every command on every damaged or hostile workbook ends with a result or a one-line message:
 no traceback, no hang, no unbounded memory (issue 10, ARCHITECTURE.md "Files we touch").
 
-The full corpus (≥ 500 files) is marked slow; a fixed sample of it runs in `make test-fast`. Counts are
+The full corpus (≥ 500 files) is marked slow; a fixed sample of it runs in `make test`, the whole of it in `make test-slow` (.ci/run). Counts are
 printed (run pytest with -s to see them, `.ci/run` shows them in the log of a failure).
 """
 from __future__ import annotations

@@ -159,3 +159,28 @@ def test_every_register_declares_unique_keys_and_headers():
             assert reg.match_header(col.header) is col
             for alias in col.aliases:
                 assert reg.match_header(alias) is col, (reg.key, alias)
+
+
+def test_a_date_cell_beyond_any_date_is_one_line_naming_the_file_even_when_the_reader_panics(tmp_path):
+    """-1E+308 in a date-formatted cell makes the Rust reader panic; its hook writes the panic (and a
+    backtrace, with RUST_BACKTRACE) straight to stderr. The clerk must see our one line only."""
+    import os
+    import subprocess
+    import sys
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(sample("store.xlsx"))
+    ws = wb[REGISTERS["policies"].sheet]
+    cell = next(c for row in ws.iter_rows(min_row=4, max_row=10) for c in row if c.is_date)
+    cell.value = -1e308  # keeps the cell's date format
+    path = tmp_path / "store.xlsx"
+    wb.save(path)
+    with pytest.raises(WorkbookUnreadable, match="日期范围"):
+        read_store(path)
+    env = {**os.environ, "RUST_BACKTRACE": "1"}
+    env.pop("INSURANCE_XL_DEBUG", None)
+    done = subprocess.run([sys.executable, "-m", "insurance_xl", "validate", str(path)], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [done.stderr.strip()] and str(path) in done.stderr, done.stderr

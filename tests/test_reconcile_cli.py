@@ -67,6 +67,18 @@ def test_statement_for_the_wrong_month_stops_with_exit_1_and_writes_nothing(caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.xlsx"]  # no backup, no lock snapshot
 
 
+def test_a_statement_that_cannot_be_opened_stops_before_the_store_is_read(capsys, tmp_path, monkeypatch):
+    import insurance_xl.commands.common as common
+
+    statement = tmp_path / "人保10月对账单.xlsx"
+    statement.write_bytes(sample("statement.xlsx").read_bytes()[:5000])  # a download cut short
+    monkeypatch.setattr(common, "read_store", lambda *a, **k: pytest.fail("the store was read"))
+    code = main(["reconcile", str(sample("store.xlsx")), "--month", "2026-10", "--insurer", "人保财险",
+                 "--statement", str(statement)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and statement.name in err, err
+
+
 def test_three_statement_layouts_reconcile_with_their_planted_differences(tmp_path):
     settings_file = tmp_path / "settings.toml"
     settings_file.write_text(sample("settings.toml").read_text(encoding="utf-8") + CPIC_TOML, encoding="utf-8")

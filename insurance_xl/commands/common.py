@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..model import Registers
 from ..read import read_store
 from ..settings import Context, Settings, load_settings
@@ -84,6 +86,11 @@ def say(text: str = "") -> None:
 
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
+
+
+def shown(value: object) -> str:
+    """A cell for a terminal line: empty (None, NaN, NA) as nothing, never as 'nan'."""
+    return "" if value is None or (not isinstance(value, str) and bool(pd.isna(value))) else str(value)
 
 
 def pad(text: str, width: int) -> str:

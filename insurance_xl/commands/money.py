@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import InsuranceXlError
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, say, shown
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
@@ -54,8 +54,8 @@ def cmd_calls(args: argparse.Namespace) -> int:
     say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位")
     for title, frame in (("短信", lists.sms), ("电话", lists.phone)):
         for row in frame.itertuples(index=False):  # names masked: a terminal may be logged, the workbook is not
-            say(f"  {title} {row.archive_no:<10} {mask_name(str(row.customer or '')):<4} {row.plate or '':<9}"
-                f" {row.channel or '':<3} 止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {row.clerk or ''}")
+            say(f"  {title} {shown(row.archive_no):<10} {pad(mask_name(shown(row.customer)), 6)}{pad(shown(row.plate), 10)}"
+                f"{pad(shown(row.channel), 4)}止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {shown(row.clerk)}")
     for path in written:
         say(f"名单：{path}")
     return EXIT_OK

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say
 
@@ -13,6 +14,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from ..statements import StatementForWrongMonth
     from ..write import save_workbook
 
+    _check_statement_file(Path(args.statement))
     registers, ctx = load(args)
     try:
         result = reconcile_month(registers, ctx, args.insurer, args.month, args.statement,
@@ -55,6 +57,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if args.out:
             say(f"对账工作簿：{args.out}")
     return EXIT_OK
+
+
+def _check_statement_file(path: Path) -> None:
+    """A statement that cannot be opened fails at once, not after a five-year store has been read
+    (its columns are read later, with the store's settings)."""
+    from ..safety import check_workbook_file
+    from ..sheets import sheet_names
+
+    check_workbook_file(path)
+    sheet_names(path)
 
 
 def _reconcile_args(p: argparse.ArgumentParser) -> None:
