@@ -80,7 +80,8 @@ class ColumnTexts:
     def parse(self, column: Column) -> tuple[pd.Series, pd.Series]:
         """values.parse_column on each cell (parsing is cell by cell: each distinct text once)."""
         values, bad = parse_column(self.texts, column)
-        values, bad = values.iloc[self.codes].reset_index(drop=True), bad.iloc[self.codes].reset_index(drop=True)
+        values = values.iloc[self.codes].reset_index(drop=True)
+        bad = bad.iloc[self.codes].reset_index(drop=True) if bad.any() else pd.Series(np.zeros(len(self.codes), dtype=bool))
         numeric = self.numeric()
         if numeric.any():
             if column.kind is not Kind.MONEY:

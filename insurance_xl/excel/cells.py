@@ -129,7 +129,9 @@ class BookCells(Cells):
         return self._found[char]
 
     def _column_strings(self, rows: slice | np.ndarray, pos: int) -> pa.Array:
-        return self.strings.take(np.arange(self.shape[0])[rows] * self.shape[1] + pos)
+        height, width = self.shape
+        index = np.arange(height, dtype=np.int32 if height * width < 2**31 else np.int64)[rows]
+        return self.strings.take(index * width + pos)  # 32-bit positions where they fit: a faster take
 
 
 def _holding_text(strings: pa.Array, text: str) -> np.ndarray:
