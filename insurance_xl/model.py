@@ -37,15 +37,23 @@ def empty_column(kind: Kind, rows: int) -> pd.Series:
         return pd.Series(np.full(rows, np.nan))
     if dtype == "datetime64[ns]":
         return pd.Series(np.full(rows, np.datetime64("NaT"), dtype="datetime64[ns]"))
-    return pd.Series([None] * rows, dtype=dtype)
+    missing = np.ones(rows, dtype=bool)
+    if dtype == "Int64":
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(rows, dtype="int64"), missing))
+    return pd.Series(pd.arrays.BooleanArray(np.zeros(rows, dtype=bool), missing))  # "boolean"
+
+
+def text_column(text: str, rows: int) -> pd.Series:
+    """The same text `rows` times."""
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, pa.string()), rows), dtype="str"))
 
 
 def empty_table(register_key: str, rows: int = 0) -> pd.DataFrame:
     """A register table with every declared column, typed, all values empty."""
     reg = REGISTERS[register_key]
     data = {c.key: empty_column(c.kind, rows) for c in reg.columns}
-    data[WORKBOOK] = pd.Series([""] * rows, dtype="str")
-    data[SHEET] = pd.Series([""] * rows, dtype="str")
+    data[WORKBOOK] = text_column("", rows)
+    data[SHEET] = text_column("", rows)
     data[ROW] = pd.Series(np.zeros(rows, dtype="int64"))
     return pd.DataFrame(data)
 

@@ -21,11 +21,12 @@ import pandas as pd
 
 from .errors import WorkbookUnreadable
 from .findings import Finding, Location, Severity
+from .grid import Cells
 from .model import Registers, SheetLayout, empty_table
-from .registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Register, normalize_header
+from .registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Kind, Register, normalize_header
 from .safety import WORKBOOK_SUFFIXES, check_workbook_file
 from .sheets import load_grids
-from .values import EXPECTED, KIND_RULE, parse_column
+from .values import EXPECTED, KIND_RULE
 
 log = logging.getLogger(__name__)
 
@@ -113,30 +114,30 @@ def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
     return load_grids(file, skip=OWN_SHEETS)
 
 
-def read_grid(grid: pd.DataFrame, workbook: str, sheet: str, col_offsets: list[int] | None = None,
+def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets: list[int] | None = None,
               register: str | None = None, only: Collection[str] | None = None) -> SheetRead | None:
     """One sheet's cells (text, NaN for empty; row i is Excel row i+1) as a register, if it is one.
 
-    Used for workbooks on disk and for ranges of an open Excel book alike. With `only`, just those
-    columns are parsed (the others stay empty; every column still decides which rows are blank or
-    totals): the Excel face reads a five-year book for the columns a button needs.
+    Used for workbooks on disk and for ranges of an open Excel book alike (`Cells`). With `only`,
+    just those columns are read (the others stay empty, and no extras are kept; every column still
+    decides which rows are blank or totals): the Excel face reads a five-year book for the columns
+    a button needs.
     """
-    offsets = col_offsets if col_offsets is not None else list(range(grid.shape[1]))
-    for item in _read_grid(grid, offsets, workbook, sheet, register, only):
-        return item if isinstance(item, SheetRead) else None
-    return None
+    cells = grid if isinstance(grid, Cells) else Cells(grid)
+    offsets = col_offsets if col_offsets is not None else list(range(cells.shape[1]))
+    found = detect_register(sheet, cells.head(HEADER_SCAN_ROWS), REGISTERS[register] if register else None)
+    if found is None:
+        return None
+    return _parse_sheet(cells, offsets, *found, workbook, sheet, only)
 
 
-def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str,
-               register: str | None = None, only: Collection[str] | None = None) -> Iterator[SheetRead | tuple[str, str]]:
-    head = grid.head(HEADER_SCAN_ROWS)
-    found = detect_register(sheet, head, REGISTERS[register] if register else None)
+def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str) -> Iterator[SheetRead | tuple[str, str]]:
+    found = detect_register(sheet, grid.head(HEADER_SCAN_ROWS))
     if found is None:
         if grid.notna().to_numpy().any():
             yield (workbook, sheet)
         return
-    reg, header_idx = found
-    yield _parse_sheet(grid, offsets, reg, header_idx, workbook, sheet, only)
+    yield _parse_sheet(Cells(grid), offsets, *found, workbook, sheet)
 
 
 def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:
@@ -184,9 +185,11 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_idx: int,
+def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: int,
                  workbook: str, sheet: str, only: Collection[str] | None = None) -> SheetRead:
-    header_cells = grid.iloc[header_idx].tolist()
+    height = cells.shape[0]
+    header_cells = cells.head(header_idx + 1).iloc[header_idx].tolist()
+    body = slice(header_idx + 1, height)
     mapping: dict[int, Column] = {}
     extras: dict[int, str] = {}
     for pos, text in enumerate(header_cells):
@@ -195,22 +198,28 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
             mapping[pos] = col
         elif isinstance(text, str) and text.strip():
             extras[pos] = _display_header(text)
-        elif grid.iloc[header_idx + 1:, pos].notna().any():
+        elif cells.texts(pos, body).filled().any():
             extras[pos] = f"(列{column_letter(offsets[pos])})"
 
-    body = grid.iloc[header_idx + 1:]
-    excel_rows = body.index.to_numpy(dtype="int64") + 1
-    used = sorted({*mapping, *extras})
-    cells = body[used] if used else body.iloc[:, :0]
-    blank = np.ones(len(body), dtype=bool)
-    totals = np.zeros(len(body), dtype=bool)
-    for pos in used:
-        texts = cells[pos].astype("str")
-        blank &= (texts.str.strip().fillna("") == "").to_numpy(dtype=bool)
-        maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
-        if maybe.any():  # rare: normalise only the candidates
-            labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
-            totals[maybe] |= labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
+    excel_rows = np.arange(header_idx + 2, height + 1, dtype="int64")
+    wanted = [pos for pos, col in mapping.items() if only is None or col.key in only]
+    texts = {pos: cells.texts(pos, body, numbers=mapping[pos].kind is Kind.MONEY) for pos in wanted}
+    if only is None:
+        texts.update({pos: cells.texts(pos, body) for pos in extras})
+    # every column decides which rows are blank or totals; the columns read anyway first, so the
+    # others are looked at only in the rows still blank, and for 合计 only where a cell holds 计
+    blank = np.ones(len(excel_rows), dtype=bool)
+    totals = np.zeros(len(excel_rows), dtype=bool)
+    for column in texts.values():
+        blank &= column.test(_blank_texts)
+        totals |= column.test(_total_texts)
+    for pos in sorted({*mapping, *extras} - set(texts)):
+        still = np.flatnonzero(blank)
+        if still.size:
+            blank[still] &= cells.texts(pos, still + header_idx + 1).test(_blank_texts)
+        maybe = np.flatnonzero(cells.containing(pos, body, "计"))
+        if maybe.size:
+            totals[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(_total_texts)
     keep = ~blank & ~totals
 
     layout = SheetLayout(
@@ -220,15 +229,13 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
         rows_read=int(keep.sum()), blank_rows=int((blank & ~totals).sum()),
         total_rows=[int(r) for r in excel_rows[totals]],
     )
-    kept = cells[keep]
     rows = excel_rows[keep]
-    table = empty_table(reg.key, len(kept))
+    table = empty_table(reg.key, len(rows))
     findings: list[Finding] = []
-    for pos, col in mapping.items():
-        if only is not None and col.key not in only:
-            continue
-        texts = kept[pos].reset_index(drop=True)
-        values, bad = parse_column(texts, col)
+    for pos in wanted:
+        col = mapping[pos]
+        kept = texts[pos].take(keep)
+        values, bad = kept.parse(col)
         table[col.key] = values.astype(table[col.key].dtype) if len(values) else table[col.key]
         if bad.any():
             letter, header = layout.columns[col.key]
@@ -237,7 +244,7 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
                 findings.append(Finding(
                     reg.key, KIND_RULE[col.kind], Severity.ERROR,
                     Location(workbook, sheet, row, header, f"{letter}{row}"),
-                    f"「{header}」无法识别为{EXPECTED[col.kind]}：{texts.iloc[i]!r}，已按空值处理",
+                    f"「{header}」无法识别为{EXPECTED[col.kind]}：{kept.text(i)!r}，已按空值处理",
                     key=col.key,
                 ))
     table[WORKBOOK] = workbook
@@ -252,9 +259,24 @@ def _parse_sheet(grid: pd.DataFrame, offsets: list[int], reg: Register, header_i
                 f"第{layout.header_row}行表头缺少必填列{names}",
                 key=group[0],
             ))
-    extra_frame = kept[list(extras)].reset_index(drop=True) if extras else pd.DataFrame(index=range(len(kept)))
-    extra_frame.columns = list(extras.values())
+    kept_extras = [texts[pos].take(keep).series() for pos in extras if pos in texts]
+    extra_frame = pd.concat(kept_extras, axis=1) if kept_extras else pd.DataFrame(index=range(len(rows)))
+    extra_frame.columns = [extras[pos] for pos in extras if pos in texts]
     return SheetRead(layout, table, extra_frame, findings)
+
+
+def _blank_texts(texts: pd.Series) -> pd.Series:
+    return texts.str.strip().fillna("") == ""
+
+
+def _total_texts(texts: pd.Series) -> np.ndarray:
+    """合计/总计 labels, whatever spaces or colons surround them."""
+    totals = np.zeros(len(texts), dtype=bool)
+    maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+    if maybe.any():  # rare: normalise only the candidates
+        labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
+        totals[maybe] = labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
+    return totals
 
 
 def _display_header(text: object) -> str:

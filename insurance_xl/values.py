@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .registers import Column, Kind
 
@@ -26,6 +28,14 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\.0+)?$")
 _SERIAL = re.compile(r"^-?\d+(?:\.\d+)?$")
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:[-/.]\s*\d{1,2}\s*日?)?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _MONTH_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
+# The forms most dates come in, read in one vectorised pass (RE2, ASCII digits). Each is a form
+# _DATE_YMD, _DATE_COMPACT or _SERIAL reads, with nothing for fold() to change, so the pass reads
+# them as parse_date_text does; any other text goes to parse_date_text.
+_COMMON_DATES = (r"^(?P<year>\d{4})[-/.年](?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})(?:日| \d{2}:\d{2}:\d{2})?$",
+                 r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
+_COMMON_SERIAL = r"^\d{1,6}$"
+# ASCII and the CJK Unified Ideographs are their own NFKC form, alone and together
+_NFKC_STABLE = r"^[\x00-\x7f\x{4e00}-\x{9fff}]*$"
 _SPACE = "[ \t\r\n\f\v]"  # ASCII only: RE2-compatible, and folding already made odd spaces ASCII
 _MONEY_NOISE = "[¥$, \t\r\n\f\v]|元|rmb|cny|人民币"
 _YES = {"是", "y", "yes", "√", "✓", "✔", "true", "1", "对", "有", "已签", "已签字"}
@@ -38,15 +48,21 @@ def fold(text: str) -> str:
 
 
 def fold_texts(texts: pd.Series) -> pd.Series:
-    """fold() over a column: only non-ASCII cells can change, each distinct one folded once."""
-    non_ascii = (texts.notna() & ~texts.str.isascii()).astype(bool)
-    if not non_ascii.any():
+    """fold() over a column, but for the strip: only cells holding characters other than ASCII and
+    common Chinese ones can change (full-width forms, ￥, ㈱…), each distinct one folded once."""
+    changing = ~pc.fill_null(pc.match_substring_regex(_arrow(texts), _NFKC_STABLE), True).to_numpy(zero_copy_only=False)
+    if not changing.any():
         return texts
-    codes, uniques = pd.factorize(texts[non_ascii])
+    codes, uniques = pd.factorize(texts[changing])
     folded = np.array([unicodedata.normalize("NFKC", u) for u in np.asarray(uniques, dtype=object)], dtype=object)
     out = texts.copy()
-    out[non_ascii] = folded[codes]
+    out[changing] = folded[codes]
     return out
+
+
+def _arrow(texts: pd.Series) -> pa.Array:
+    array = pa.array(texts, type=pa.string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array  # a concatenated column
 
 
 def _per_distinct(texts: pd.Series, parse: Callable[[str], object]) -> tuple[pd.Series, pd.Series]:
@@ -107,8 +123,38 @@ def parse_yesno_text(text: str) -> bool | None | _Bad:
 
 
 def parse_dates(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
-    values, bad = _per_distinct(texts, parse_date_text)
-    return pd.to_datetime(values).astype("datetime64[ns]"), bad
+    """Dates: the common forms in one vectorised pass, the others one distinct text at a time."""
+    common, read = _common_dates(fold_texts(texts))
+    bad = read & ~((common >= np.datetime64(EARLIEST)) & (common <= np.datetime64(LATEST)))  # NaT: not a day
+    common[bad] = np.datetime64("NaT")
+    days = common.astype("datetime64[ns]")  # in range now: no overflow
+    rest = texts.notna().to_numpy(dtype=bool) & ~read
+    if rest.any():
+        values, odd = _per_distinct(texts[rest], parse_date_text)
+        days[rest] = pd.to_datetime(values).astype("datetime64[ns]").to_numpy()
+        bad[rest] = odd.to_numpy(dtype=bool)
+    return pd.Series(days, index=texts.index), pd.Series(bad, index=texts.index)
+
+
+def _common_dates(folded: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The days of the cells in a common form (NaT where that is no day), and which cells those are."""
+    texts = _arrow(folded)
+    days = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")  # years 0-9999 and more
+    read = np.zeros(len(texts), dtype=bool)
+    for pattern in _COMMON_DATES:
+        parts = pc.extract_regex(texts, pattern)
+        hit = parts.is_valid().to_numpy(zero_copy_only=False) & ~read
+        if hit.any():
+            found = parts.filter(pa.array(hit))
+            ymd = {key: pc.cast(found.field(key), pa.int64()).to_numpy() for key in ("year", "month", "day")}
+            days[hit] = pd.to_datetime(pd.DataFrame(ymd), errors="coerce").to_numpy().astype("datetime64[D]")
+            read |= hit
+    serial = pc.fill_null(pc.match_substring_regex(texts, _COMMON_SERIAL), False).to_numpy(zero_copy_only=False) & ~read
+    if serial.any():
+        numbers = pc.cast(texts.filter(pa.array(serial)), pa.int64()).to_numpy()
+        days[serial] = np.datetime64(EXCEL_EPOCH, "D") + numbers.astype("timedelta64[D]")
+        read |= serial
+    return days, read
 
 
 def parse_months(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -134,6 +180,16 @@ def parse_money(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     numbers = numbers.where(np.isfinite(numbers))
     bad = present & ~nothing & numbers.isna()
     return numbers, bad.fillna(False).astype(bool)
+
+
+# Below this size an amount a workbook holds as a number is read as a number (money_numbers)
+NUMBER_AMOUNTS = 1e15
+
+
+def money_numbers(numbers: np.ndarray) -> pd.Series:
+    """Amounts a workbook holds as numbers (finite, smaller than NUMBER_AMOUNTS), to the fen: what
+    parse_money makes of their texts (cell_text), without writing them out and reading them back."""
+    return pd.Series(np.round(numbers, 2))
 
 
 def parse_ints(texts: pd.Series) -> tuple[pd.Series, pd.Series]:

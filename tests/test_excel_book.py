@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance_xl.excel.book import (BookInputError, board_as_of, board_month, cell_grid, read_book, write_table)
+from insurance_xl.excel.book import BookInputError, board_as_of, board_month, read_book, write_table
+from insurance_xl.excel.cells import cell_grid
 from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
 from insurance_xl.read import read_store
 from insurance_xl.registers import DATA_REGISTERS, WORKBOOK

@@ -4,6 +4,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insurance_xl.values import (cell_text, parse_date_text, parse_dates, parse_ids, parse_ints, parse_money,
                                  parse_month_text, parse_yesno)
@@ -25,7 +27,8 @@ def test_impossible_dates_are_unreadable(text):
 
 
 def test_date_column_keeps_empty_cells_empty_and_flags_only_bad_ones():
-    values, bad = parse_dates(texts("2026/10/1", None, "明天", "-", "20261002"))
+    column = pd.concat([texts("2026/10/1", None), texts("明天", "-", "20261002")], ignore_index=True)  # two chunks
+    values, bad = parse_dates(column)
     assert values.tolist()[0] == pd.Timestamp("2026-10-01")
     assert pd.isna(values[1]) and pd.isna(values[2]) and pd.isna(values[3])
     assert bad.tolist() == [False, False, True, False, False]
@@ -69,3 +72,25 @@ def test_month_forms(text):
 def test_cell_text_matches_what_the_file_reader_yields(value, text):
     got = cell_text(value)
     assert (pd.isna(got) and pd.isna(text)) or got == text
+
+
+DATE_PARTS = st.one_of(st.integers(0, 9999).map(lambda y: f"{y:04d}"), st.sampled_from(["1950", "2026", "2100", "2101"]))
+DATE_TEXTS = st.one_of(
+    st.builds(lambda y, m, d, sep, tail: f"{y}{sep[0]}{m}{sep[1]}{d}{tail}", DATE_PARTS,
+              st.integers(0, 19).map(str), st.integers(0, 39).map(str),
+              st.sampled_from(["--", "//", "..", "-/", "年月", "年-", "／／", "－－"]),
+              st.sampled_from(["", "日", " 00:00:00", " 23:59:59", "T00:00:00", " 0:00", "日 08:30:00", " "])),
+    st.builds(lambda y, m, d: f"{y}{m:02d}{d:02d}", DATE_PARTS, st.integers(0, 19), st.integers(0, 39)),
+    st.integers(-10, 10**7).map(str),
+    st.sampled_from(["", " ", "-", "无", "明天", "2026-10-01.5", "45254.0", "４５２５４", "20261001.0", "٢٠٢٦-١٠-٠١"]),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(DATE_TEXTS, min_size=1, max_size=20))
+def test_a_date_column_reads_every_cell_as_parse_date_text_does(cells):
+    values, bad = parse_dates(pd.Series(cells, dtype="str"))
+    for text, value, unreadable in zip(cells, values, bad):
+        expected = parse_date_text(text)
+        assert unreadable == (expected is not None and not isinstance(expected, dt.date)), text
+        assert (pd.isna(value) if not isinstance(expected, dt.date) else value.date() == expected), text

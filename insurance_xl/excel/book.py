@@ -1,8 +1,8 @@
 """An open workbook as registers, and tables written back into it: the glue every button shares.
 
-Reading: each sheet's cells from A1 to its last used cell become the texts the file reader would
-see (values.cell_text), and read.read_grid parses them, so the open book (unsaved edits included)
-reads exactly like the saved file. Writing: one `Range.value` per table, number formats set first
+Reading: each sheet's cells from A1 to its last used cell are read by read.read_grid as the texts
+the file reader would see (cells.py), so the open book (unsaved edits included) reads exactly like
+the saved file. Writing: one `Range.value` per table, number formats set first
 (so an ID never turns into 1.1E+17), text starting with = + - @ kept as text.
 
 Works on any xlwings engine: desktop Excel when a button runs it, the remote engine in tests.
@@ -10,17 +10,12 @@ Works on any xlwings engine: desktop Excel when a button runs it, the remote eng
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import itertools
 import math
-import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import InsuranceXlError
 from ..model import Registers
@@ -28,6 +23,7 @@ from ..read import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, 
 from ..settings import Context, Settings, load_settings
 from ..values import cell_text, parse_date_text, parse_month_text
 from ..write import FORMULA_LEAD, OutColumn
+from .cells import BookCells
 from .layout import AS_OF, BOARD, MONTH, OUTPUT_SHEETS, Input
 
 HEADER_COLOR = "#1F4E78"  # write.HEADER_FILL
@@ -47,7 +43,7 @@ def sheet_values(sheet: Any, rows: int | None = None) -> list[list[object]]:
 
     Desktop Excel goes through xlwings' converter (COM dates and error codes need it). The remote
     engine's payload is JSON already typed, and its converter's per-cell regex costs seconds on a
-    five-year register, so its values are taken as sent and `cell_grid` reads them the same way.
+    five-year register, so its values are taken as sent and `BookCells` reads them the same way.
     """
     if _is_remote(sheet):  # Sheet.api is the payload itself: its values, from A1
         values = sheet.api["values"]
@@ -61,106 +57,6 @@ def _is_remote(sheet: Any) -> bool:
     return sheet.book.app.engine.type == "remote"
 
 
-# What xlwings' remote engine turns into a datetime (_xlremote.datetime_pattern) and into None
-_JSON_DATETIME = re.compile(r"^[0-9]{4}-(?:1[0-2]|0[1-9])-(?:3[01]|0[1-9]|[12][0-9])T(?:2[0-3]|[01][0-9]):[0-5][0-9]:"
-                            r"[0-5][0-9](?:\.[0-9]+)?Z$")  # the common case: cut, not parsed
-_XL_DATETIME = re.compile(r"^(-?(?:[1-9][0-9]*)?[0-9]{4})-(1[0-2]|0[1-9])-(3[01]|0[1-9]|[12][0-9])T"
-                          r"(2[0-3]|[01][0-9]):([0-5][0-9]):([0-5][0-9])(\.[0-9]+)?"
-                          r"(Z|[+-](?:2[0-3]|[01][0-9]):[0-5][0-9])?$")
-_XL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#DATA!")
-
-
-def cell_grid(values: Sequence[Sequence[object]], json_dates: bool = False) -> pd.DataFrame:
-    """Cell values as the grid of texts read.read_grid parses (row i = Excel row i + 1).
-
-    Each cell becomes what values.cell_text makes of it, column by column and type by type rather
-    than cell by cell (a 100k-row register has two million cells), string work done in Arrow. With
-    `json_dates`, texts are first read the way xlwings' remote engine reads its payload: ISO
-    datetimes ending in Z are dates, Excel error literals are empty.
-    """
-    lengths = set(map(len, values))
-    width = max(lengths, default=0)
-    if not width:
-        return pd.DataFrame()
-    rows = values if len(lengths) == 1 else [list(row) + [None] * (width - len(row)) for row in values]
-    cells = np.array(rows, dtype=object)  # transposing through numpy: several times faster than zip(*rows)
-    if cells.shape != (len(rows), width):  # a cell numpy took for a sequence: place them one by one
-        cells = np.empty((len(rows), width), dtype=object)
-        for i, row in enumerate(rows):
-            for j, value in enumerate(row):
-                cells[i, j] = value
-    return pd.DataFrame({j: pd.array(_column_texts(cells[:, j], json_dates), dtype="str") for j in range(width)})
-
-
-def _column_texts(column: np.ndarray, json_dates: bool) -> pa.Array:
-    try:  # most columns hold texts only
-        texts = pa.array(column, type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        texts = pa.array(_as_texts(column), type=pa.string(), from_pandas=True)
-    empty = pc.equal(pc.utf8_trim(texts, characters=_python_whitespace()), "")
-    if json_dates:
-        empty = pc.or_(empty, pc.is_in(texts, value_set=pa.array(_XL_ERRORS)))
-    if json_dates and pc.any(pc.match_substring(texts, ":")).as_py():  # every datetime has a colon
-        dated = pc.fill_null(pc.match_substring_regex(texts, _JSON_DATETIME.pattern), False)
-        joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(texts, 0, 10),
-                                             pc.utf8_slice_codeunits(texts, 11, 19), " ")
-        odd = pc.and_(pc.invert(dated), pc.match_substring_regex(texts, r"^-?\d{4,}-\d\d-\d\dT"))
-        texts = pc.if_else(dated, joined, texts)
-        if pc.any(odd).as_py():  # other ISO forms the engine also takes for dates: rare, one by one
-            fixed = texts.to_pylist()
-            for k in np.flatnonzero(pc.fill_null(odd, False).to_numpy(zero_copy_only=False)):
-                fixed[k] = _engine_datetime_text(fixed[k])
-            texts = pa.array(fixed, type=pa.string())
-    return pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()), texts)
-
-
-def _engine_datetime_text(text: str) -> str:
-    """A text the remote engine reads as a datetime (its own regex and its own slicing), as cell_text."""
-    if not _XL_DATETIME.match(text):
-        return text
-    try:
-        return cell_text(dt.datetime.fromisoformat(text[:-1]))
-    except ValueError:  # the engine would fail on it too: keep the text for the reader to report
-        return text
-
-
-def _as_texts(column: np.ndarray) -> np.ndarray:
-    """A column holding numbers, booleans, dates…: each non-text cell as values.cell_text makes it."""
-    cells = column
-    kinds = np.fromiter(map(_KIND.get, map(type, column), itertools.repeat(_OTHER)), dtype=np.int8,
-                        count=len(column))
-    out = np.where(kinds == _KIND[str], cells, None)
-    floats = kinds == _KIND[float]
-    if floats.any():
-        numbers = cells[floats].astype(np.float64)
-        whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 1e17)
-        texts = np.full(len(numbers), None, dtype=object)
-        texts[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
-        fraction = ~whole & ~np.isnan(numbers)
-        texts[fraction] = [repr(float(x)) for x in numbers[fraction]]
-        out[floats] = texts
-    integers = kinds == _KIND[int]
-    if integers.any():
-        out[integers] = [str(x) for x in cells[integers]]
-    booleans = kinds == _KIND[bool]
-    if booleans.any():
-        out[booleans] = np.where(cells[booleans].astype(bool), "true", "false")
-    for k in np.flatnonzero(kinds == _OTHER):  # dates from desktop Excel, numpy scalars: cell by cell
-        text = cell_text(cells[k])
-        out[k] = text if isinstance(text, str) else None
-    return out
-
-
-_KIND = {type(None): 0, str: 1, float: 2, int: 3, bool: 4}  # exact types: bool is not an int here
-_OTHER = 5
-
-
-@functools.cache
-def _python_whitespace() -> str:
-    """What str.strip() removes (cell_text's notion of a blank cell), for Arrow's utf8_trim."""
-    return "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-
-
 def read_book(book: Any, wanted: Collection[str] | None = None,
               columns: Mapping[str, Collection[str]] | None = None) -> Registers:
     """The registers of an open book; with `wanted`, only sheets holding those registers are read,
@@ -171,7 +67,7 @@ def read_book(book: Any, wanted: Collection[str] | None = None,
         if sheet.name in OWN_SHEETS:
             continue
         json_dates = _is_remote(sheet)
-        head = cell_grid(sheet_values(sheet, HEADER_SCAN_ROWS), json_dates)
+        head = BookCells(sheet_values(sheet, HEADER_SCAN_ROWS), json_dates).head(HEADER_SCAN_ROWS)
         found = detect_register(sheet.name, head)
         if found is None:
             if head.notna().to_numpy().any():
@@ -181,8 +77,8 @@ def read_book(book: Any, wanted: Collection[str] | None = None,
         if wanted is not None and register not in wanted and register != "settings":
             continue
         only = columns.get(register) if columns is not None else None
-        grid = cell_grid(sheet_values(sheet), json_dates)
-        item = read_grid(grid, book.name, sheet.name, register=register, only=only)
+        cells = BookCells(sheet_values(sheet), json_dates)
+        item = read_grid(cells, book.name, sheet.name, register=register, only=only)
         if item is not None:
             sheets.append(item)
     return assemble(sheets, unrecognised, book.name)

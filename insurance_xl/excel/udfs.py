@@ -27,7 +27,7 @@ from ..read import assemble, read_grid
 from ..registers import REGISTERS, Column
 from ..settings import Context, Settings, load_settings
 from ..values import cell_text, parse_column, parse_date_text, parse_month_text
-from .book import cell_grid
+from .cells import cell_grid
 
 UNREADABLE = "无法识别"
 STAGE_BOTH, STAGE_SMS, STAGE_CALL, STAGE_ENDED, STAGE_LATER = "短信+电话", "短信", "电话", "已到期", "未到提醒期"
