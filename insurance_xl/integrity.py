@@ -78,13 +78,13 @@ class SheetCells:
         if not self.columns:
             return {}
         rows = np.concatenate([r for _, r, _ in self.columns])
-        texts = [letter + record for letter, _, records in self.columns for record in records.to_pylist()]
+        lettered = pa.concat_arrays([pc.binary_join_element_wise(letter, records, "")
+                                     for letter, _, records in self.columns])
         order = np.argsort(rows, kind="stable")  # by row; within a row, columns left to right
         rows = rows[order]
         starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        ends = np.r_[starts[1:], len(rows)]
-        ordered = [texts[k] for k in order]
-        return {int(rows[s]): _short("".join(ordered[s:e])) for s, e in zip(starts, ends)}
+        digests = _span_digests(lettered.take(pa.array(order)), starts)
+        return dict(zip(rows[starts].tolist(), digests))
 
     def block_digests(self) -> dict[str, str]:
         """Per column and block of BLOCK_ROWS rows: a short digest, for naming changed columns."""
@@ -92,10 +92,7 @@ class SheetCells:
         for letter, rows, records in self.columns:
             blocks = rows // BLOCK_ROWS
             starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
-            ends = np.r_[starts[1:], len(blocks)]
-            texts = records.to_pylist()
-            for s, e in zip(starts, ends):
-                out[f"{letter}:{blocks[s]}"] = _short("".join(texts[s:e]))
+            out.update(zip((f"{letter}:{b}" for b in blocks[starts].tolist()), _span_digests(records, starts)))
         return out
 
 
@@ -103,6 +100,24 @@ def _records(rows: np.ndarray, texts: pa.StringArray) -> pa.StringArray:
     """`row␟text␞` for each cell."""
     joined = pc.binary_join_element_wise(pc.cast(pa.array(rows), pa.string()), texts, _CELL_SEP)
     return pc.binary_join_element_wise(joined, "", _ROW_SEP)  # x + ␞ + "": the record's end mark
+
+
+def _utf8(strings: pa.StringArray) -> tuple[memoryview, np.ndarray]:
+    """The buffer holding the strings' UTF-8 bytes end to end, and where in it each string starts
+    (plus the end): a run of consecutive strings joined is a slice, taken without building Python
+    strings. The strings hold no nulls (records and their letters never do)."""
+    _, offsets, data = strings.buffers()
+    if offsets is None or data is None:
+        return memoryview(b""), np.zeros(len(strings) + 1, dtype=np.int32)
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset)
+    return memoryview(data), bounds
+
+
+def _span_digests(strings: pa.StringArray, starts: np.ndarray) -> list[str]:
+    """_short of each run of strings from one start to the next (the last to the end), joined."""
+    data, bounds = _utf8(strings)
+    cuts = np.append(bounds[starts], bounds[-1]).tolist()
+    return [hashlib.blake2b(data[a:b], digest_size=5).hexdigest() for a, b in zip(cuts, cuts[1:])]
 
 
 def _short(text: str) -> str:
@@ -134,7 +149,8 @@ def seal(meta: str, cells: Mapping[str, SheetCells]) -> str:
         h.update(f"\x1d{sheet}\n".encode("utf-8"))
         for letter, _, records in cells[sheet].columns:
             h.update(f"\x1c{letter}\n".encode("utf-8"))
-            h.update("".join(records.to_pylist()).encode("utf-8"))
+            data, bounds = _utf8(records)
+            h.update(data[bounds[0]:bounds[-1]])
     return h.hexdigest()
 
 

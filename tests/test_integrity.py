@@ -3,6 +3,7 @@ import datetime as dt
 import json
 
 import openpyxl
+import pandas as pd
 import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
@@ -139,3 +140,14 @@ def test_the_seal_is_over_values_and_their_places_not_over_how_the_grid_was_cut(
                                         ("京A1", "京A1"), (None, None)])
 def test_a_frozen_formula_takes_the_value_the_reader_read_for_it(text, value):
     assert typed_text(text) == value and type(typed_text(text)) is type(value)
+
+
+def test_the_canonical_form_is_pinned_so_stamps_made_by_earlier_versions_still_verify():
+    """Stamps live in auditors' workbooks for years: the hash and the location digests of a fixed
+    grid must not change with the code that computes them (values from the first implementation)."""
+    grid = pd.DataFrame({0: pd.array(["a", None, "", "x y"], dtype="str"), 1: pd.array([None, "2", "中文\n3", None], dtype="str")})
+    stamp = make_stamp({"S": SheetCells.from_grid(grid, [0, 3])}, validated_at="t", ruleset="r", as_of="d",
+                       errors=0, warnings=0)
+    assert stamp.sha256 == "568d9bc5e519992ece07f1ea45dafbaa72b38cde708491e8dd8f21d1ce0188f3"
+    assert stamp.locator == {"S": {"rows": {1: "702f70168e", 2: "37f7402009", 3: "7fea87b0cc", 4: "d1ded3c461"},
+                                   "blocks": {"A:0": "1c055a3bf7", "D:0": "3294cd29d6"}}}
