@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import zipfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
@@ -19,9 +20,6 @@ import pandas as pd
 from .errors import WorkbookUnreadable
 
 Grid = tuple[str, pd.DataFrame, list[int]]  # sheet name, cell texts (NaN for empty), column offsets
-
-# What a few panics of the reader mean, said for a clerk (the panic text itself is for us)
-_PANICS = {"TimeDelta": "有日期格式的单元格数值超出日期范围（如 -1E+308），请检查日期列中的数字"}
 
 
 def sheet_names(file: Path) -> list[str]:
@@ -75,8 +73,23 @@ def _reading(file: Path) -> Iterator[None]:
             raise
         text = str(exc).strip()
         reason = text.splitlines()[0][:200] if text else type(exc).__name__
-        meaning = next((said for panic, said in _PANICS.items() if panic in reason), None)
-        raise WorkbookUnreadable(file, meaning or f"文件已损坏或格式无法识别（{reason}）") from None
+        if "TimeDelta" in reason:  # calamine on a date cell holding no day: say which cells
+            raise _impossible_dates(file) from None
+        raise WorkbookUnreadable(file, f"文件已损坏或格式无法识别（{reason}）") from None
+
+
+def _impossible_dates(file: Path) -> WorkbookUnreadable:
+    from .sheetxml import impossible_dates  # sheetxml needs read, which needs this module
+
+    try:
+        with zipfile.ZipFile(file) as archive:  # the file passed the safety checks already
+            found = impossible_dates(archive)
+    except Exception:  # noqa: BLE001  only the message is at stake: say what we know
+        found = []
+    cells = "、".join(f"{sheet}!{cell} = {value}" for sheet, cell, value in found)
+    where = f"（{cells}）" if cells else "（如 -1E+308）"
+    return WorkbookUnreadable(file, f"有日期格式的单元格数值超出日期范围{where}，请改正或清除这些单元格",
+                              sheet=found[0][0] if len(found) == 1 else "")
 
 
 @contextlib.contextmanager

@@ -46,6 +46,44 @@ def sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     return out
 
 
+# Formats a spreadsheet reader turns into a date or a time (wider than Styles.date_xfs: times too)
+_TIME_BUILTINS = _DATE_BUILTINS | set(range(18, 22)) | {45, 46, 47}
+_TIME_CODE = re.compile(r"[ydhs]", re.I)
+_NUMBER_CELL = re.compile(rb"<c\b([^>]*)>(?:(?!</c>).)*?<v>([^<]*)</v>", re.S)
+LAST_SERIAL = 2958465  # 9999-12-31, the last day Excel shows
+
+
+def impossible_dates(archive: zipfile.ZipFile, limit: int = 3) -> list[tuple[str, str, str]]:
+    """(sheet, cell, value) of cells formatted as a date or time whose number is no day at all
+    (beyond 9999-12-31 or before year 1, or not finite): the Rust reader gives up on the whole
+    workbook for one, so the message must say where it is."""
+    try:
+        styles = archive.read("xl/styles.xml")
+    except KeyError:
+        return []
+    root = SafeET.fromstring(styles)
+    custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
+    xfs = root.find(f"{MAIN}cellXfs")
+    timed = {i for i, xf in enumerate(list(xfs) if xfs is not None else [])
+             if int(xf.get("numFmtId", "0")) in _TIME_BUILTINS
+             or _TIME_CODE.search(re.sub(r'"[^"]*"|\[[^\]]*\]', "", custom.get(int(xf.get("numFmtId", "0")), "")))}
+    found: list[tuple[str, str, str]] = []
+    for name, part in sheet_parts(archive):
+        for m in _NUMBER_CELL.finditer(archive.read(part)):
+            attrs = attrs_of(m[1].decode("utf-8", "replace"))
+            if attrs.get("t", "n") != "n" or int(attrs.get("s", "0") or 0) not in timed:
+                continue
+            try:
+                number = float(m[2])
+            except ValueError:
+                continue
+            if not -LAST_SERIAL <= number <= LAST_SERIAL:  # NaN and infinities fail both tests
+                found.append((name, attrs.get("r", "?"), m[2].decode("ascii", "replace")))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
 def resolve(source: str, target: str) -> str:
     if target.startswith("/"):
         return target.lstrip("/")

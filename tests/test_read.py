@@ -161,7 +161,7 @@ def test_every_register_declares_unique_keys_and_headers():
                 assert reg.match_header(alias) is col, (reg.key, alias)
 
 
-def test_a_date_cell_beyond_any_date_is_one_line_naming_the_file_even_when_the_reader_panics(tmp_path):
+def test_a_date_cell_beyond_any_date_is_one_line_naming_the_cell_even_when_the_reader_panics(tmp_path):
     """-1E+308 in a date-formatted cell makes the Rust reader panic; its hook writes the panic (and a
     backtrace, with RUST_BACKTRACE) straight to stderr. The clerk must see our one line only."""
     import os
@@ -176,8 +176,9 @@ def test_a_date_cell_beyond_any_date_is_one_line_naming_the_file_even_when_the_r
     cell.value = -1e308  # keeps the cell's date format
     path = tmp_path / "store.xlsx"
     wb.save(path)
-    with pytest.raises(WorkbookUnreadable, match="日期范围"):
+    with pytest.raises(WorkbookUnreadable, match="日期范围") as info:
         read_store(path)
+    assert f"{ws.title}!{cell.coordinate} = -1e+308" in str(info.value)  # where to fix it
     env = {**os.environ, "RUST_BACKTRACE": "1"}
     env.pop("INSURANCE_XL_DEBUG", None)
     done = subprocess.run([sys.executable, "-m", "insurance_xl", "validate", str(path)], capture_output=True,
