@@ -61,12 +61,7 @@ def impossible_dates(archive: zipfile.ZipFile, limit: int = 3) -> list[tuple[str
         styles = archive.read("xl/styles.xml")
     except KeyError:
         return []
-    root = SafeET.fromstring(styles)
-    custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
-    xfs = root.find(f"{MAIN}cellXfs")
-    timed = {i for i, xf in enumerate(list(xfs) if xfs is not None else [])
-             if int(xf.get("numFmtId", "0")) in _TIME_BUILTINS
-             or _TIME_CODE.search(re.sub(r'"[^"]*"|\[[^\]]*\]', "", custom.get(int(xf.get("numFmtId", "0")), "")))}
+    timed = Styles(styles.decode("utf-8")).showing(_TIME_BUILTINS, _TIME_CODE)
     found: list[tuple[str, str, str]] = []
     for name, part in sheet_parts(archive):
         for m in _NUMBER_CELL.finditer(archive.read(part)):
@@ -120,19 +115,20 @@ class Styles:
 
     def __init__(self, xml: str | None) -> None:
         self.xml, self.added = xml, False
-        self.date_xfs: set[int] = set()
-        self.count = 0
-        if xml is None:
-            return
-        root = SafeET.fromstring(xml.encode("utf-8"))
-        custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
-        xfs = root.find(f"{MAIN}cellXfs")
-        for i, xf in enumerate(list(xfs) if xfs is not None else []):
-            fmt = int(xf.get("numFmtId", "0"))
-            code = re.sub(r'"[^"]*"|\[[^\]]*\]', "", custom.get(fmt, ""))
-            if fmt in _DATE_BUILTINS or (fmt in custom and _DATE_CODE.search(code)):
-                self.date_xfs.add(i)
-            self.count = i + 1
+        self.formats: list[tuple[int, str]] = []  # per cell style: its number format, the code without literals
+        if xml is not None:
+            root = SafeET.fromstring(xml.encode("utf-8"))
+            custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
+            xfs = root.find(f"{MAIN}cellXfs")
+            for xf in list(xfs) if xfs is not None else []:
+                fmt = int(xf.get("numFmtId", "0"))
+                self.formats.append((fmt, re.sub(r'"[^"]*"|\[[^\]]*\]', "", custom.get(fmt, ""))))
+        self.date_xfs = self.showing(_DATE_BUILTINS, _DATE_CODE)
+        self.count = len(self.formats)
+
+    def showing(self, builtins: set[int], code: re.Pattern[str]) -> set[int]:
+        """The cell styles whose number format is one of `builtins` or a custom code matching `code`."""
+        return {i for i, (fmt, text) in enumerate(self.formats) if fmt in builtins or code.search(text)}
 
     def date_style(self) -> int | None:
         if self.date_xfs:
@@ -147,6 +143,7 @@ class Styles:
         xf = f'<{prefix}xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         head = re.sub(r'\bcount="\d+"', f'count="{self.count + 1}"', m[0])
         self.xml = self.xml[:m.start()] + head + self.xml[m.end():close] + xf + self.xml[close:]
+        self.formats.append((14, ""))
         self.date_xfs.add(self.count)
         self.added = True
         self.count += 1
