@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from .errors import WorkbookUnreadable
 from .read import HEADER_SCAN_ROWS, column_letter, detect_register, load_sheet_grids
-from .sheets import load_grids, sheet_names
+from .sheets import Sheets
 
 CANONICAL = "insurance-xl-cells-1"
 STAMP_SHEET = "_integrity"
@@ -206,9 +206,10 @@ def _decode_locator(blob: str) -> dict[str, dict[str, dict]]:
 
 def read_stamp(path: Path) -> Stamp | None:
     """The stamp kept in a workbook's hidden sheet, or None when it has none."""
-    if STAMP_SHEET not in sheet_names(path):
+    book = Sheets(path)
+    if STAMP_SHEET not in book.names:
         return None
-    _, grid, offsets = next(load_grids(path, only=[STAMP_SHEET]))
+    _, grid, offsets = next(book.grids(only=[STAMP_SHEET]))
     if offsets[:2] != [0, 1]:  # labels in A, values in B: anything else is not our stamp
         raise WorkbookUnreadable(path, "完整性印章不完整或已损坏（A、B 列为空）", sheet=STAMP_SHEET)
     first = grid.iloc[:, 0].tolist()

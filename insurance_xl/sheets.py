@@ -5,7 +5,8 @@ read through here, so they see the same texts and fail the same way: any parser 
 panic included, becomes one WorkbookUnreadable naming the file. Rust's panic hook writes its message
 (and, with RUST_BACKTRACE set, a backtrace) straight to the process's stderr before the panic
 reaches Python; while the reader runs, that stream is diverted, so the clerk sees only our one line.
-Callers check the file first (safety.check_workbook_file).
+Callers check the file first (safety.check_workbook_file). `Sheets` opens a file once for its
+names and its grids (a statement or a stamp sheet is looked up by name before it is read).
 """
 from __future__ import annotations
 
@@ -22,27 +23,32 @@ from .errors import WorkbookUnreadable
 Grid = tuple[str, pd.DataFrame, list[int]]  # sheet name, cell texts (NaN for empty), column offsets
 
 
-def sheet_names(file: Path) -> list[str]:
-    with _reading(file):
-        import fastexcel
+class Sheets:
+    """An open workbook file: its sheet names, and its sheets as grids when asked."""
 
-        return list(fastexcel.read_excel(str(file)).sheet_names)
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        with _reading(file):
+            import fastexcel
+
+            self._reader = fastexcel.read_excel(str(file))
+            self.names: list[str] = list(self._reader.sheet_names)
+
+    def grids(self, only: Collection[str] | None = None, skip: Collection[str] = (),
+              rows: int | None = None) -> Iterator[Grid]:
+        """Each sheet (those named in `only`, in the workbook's order; none of `skip`) as its grid
+        of cell texts: row i is Excel row i + 1, and only columns holding something are kept, with
+        their offsets (0 = column A). With `rows`, the first rows only."""
+        for name in [n for n in self.names if n not in skip and (only is None or n in only)]:
+            with _reading(self.file):
+                grid, offsets = _grid(self._reader, name, rows)
+            yield name, grid, offsets
 
 
 def load_grids(file: Path, only: Collection[str] | None = None, skip: Collection[str] = (),
                rows: int | None = None) -> Iterator[Grid]:
-    """Each sheet (those named in `only`, in the workbook's order; none of `skip`) as its grid of
-    cell texts: row i is Excel row i + 1, and only columns holding something are kept, with their
-    offsets (0 = column A). With `rows`, the first rows only."""
-    with _reading(file):
-        import fastexcel
-
-        reader = fastexcel.read_excel(str(file))
-        names = [n for n in reader.sheet_names if n not in skip and (only is None or n in only)]
-    for name in names:
-        with _reading(file):
-            grid, offsets = _grid(reader, name, rows)
-        yield name, grid, offsets
+    """Sheets(file).grids(...): the file is opened at the call, not when the first grid is asked for."""
+    return Sheets(file).grids(only, skip, rows)
 
 
 def _grid(reader, name: str, rows: int | None) -> tuple[pd.DataFrame, list[int]]:

@@ -23,7 +23,7 @@ from .findings import Finding, Location, Severity
 from .read import HEADER_SCAN_ROWS, TOTAL_LABELS, column_letter
 from .registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind, normalize_header
 from .safety import check_workbook_file
-from .sheets import load_grids, sheet_names
+from .sheets import Sheets
 from .statement_period import detect_period
 from .values import EXPECTED, KIND_RULE, parse_ids, parse_money
 
@@ -186,9 +186,10 @@ def read_statement(path: str | Path, mapping: StatementMapping | None = None) ->
 
 
 def _load_grids(file: Path, only: str | None) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
-    if only is not None and only not in (names := sheet_names(file)):
-        raise WorkbookUnreadable(file, f"没有名为「{only}」的工作表（设置 statement.sheet）；工作表有：{'、'.join(names)}")
-    return load_grids(file, only=None if only is None else [only])
+    book = Sheets(file)
+    if only is not None and only not in book.names:
+        raise WorkbookUnreadable(file, f"没有名为「{only}」的工作表（设置 statement.sheet）；工作表有：{'、'.join(book.names)}")
+    return book.grids(only=None if only is None else [only])
 
 
 def _texts(frame: pd.DataFrame) -> list[str]:

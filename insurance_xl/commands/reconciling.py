@@ -63,10 +63,10 @@ def _check_statement_file(path: Path) -> None:
     """A statement that cannot be opened fails at once, not after a five-year store has been read
     (its columns are read later, with the store's settings)."""
     from ..safety import check_workbook_file
-    from ..sheets import sheet_names
+    from ..sheets import Sheets
 
     check_workbook_file(path)
-    sheet_names(path)
+    Sheets(path)
 
 
 def _reconcile_args(p: argparse.ArgumentParser) -> None:
