@@ -23,6 +23,7 @@ import pandas as pd
 
 from .reconcile import OURS, THEIRS, Reconciliation, to_fen
 from .registers import ROW
+from .rules import fold_name
 
 CHANGE_LABELS = {"added": "新增", "removed": "删除", "changed": "金额变化"}
 
@@ -59,13 +60,9 @@ class LockState:
         return bool(self.fingerprint)
 
 
-def _fold(values: pd.Series) -> pd.Series:
-    return values.astype("str").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
-
-
 def lock_state(settlements: pd.DataFrame, insurer: str, month: str) -> LockState:
     """What the 手续费结算台账 says about one insurer's month."""
-    ours = _fold(settlements["insurer"]) == _fold(pd.Series([insurer])).iloc[0]
+    ours = fold_name(settlements["insurer"]) == fold_name(pd.Series([insurer])).iloc[0]
     adjusts = settlements["adjusts"] if "adjusts" in settlements else pd.Series(pd.NA, index=settlements.index)
     own = ours & (settlements["month"] == month) & adjusts.isna()
     later = ours & (adjusts == month)

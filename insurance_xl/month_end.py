@@ -17,7 +17,7 @@ from typing import Protocol
 import pandas as pd
 
 from .errors import RegisterMissing, WorkbookUnreadable
-from .locks import LockState, canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state
+from .locks import LockState, amount_due, canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state
 from .model import Registers
 from .reconcile import Reconciliation, reconcile
 from .settings import Context
@@ -164,7 +164,7 @@ def lock_json(result: MonthEnd, recorded: RecordedLock | None = None) -> dict:
         "locked_on": state.locked_on.isoformat() if state.locked_on else None,
         "ledger_rows": list(state.rows),
         "amount_due_locked": round(state.amount_due / 100, 2) if state.locked else None,
-        "amount_due_now": round(result.rec.total("theirs", "commission") / 100, 2),
+        "amount_due_now": round(amount_due(result.rec) / 100, 2),
         "changes": None,
         "recorded": None,
     }

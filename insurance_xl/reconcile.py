@@ -215,7 +215,7 @@ def _collapse(lines: pd.DataFrame, side: str, fields: tuple[str, ...]) -> tuple[
     if not len(dup):
         lines["_rows"] = lines[ROW].astype("str")
         return lines, _empty_duplicates(fields)
-    money = [*fields, "premium_total"] if "premium_total" in lines else list(fields)
+    money = [*fields, "premium_total"]  # _lines always adds premium_total
     grouped = dup.groupby("key", sort=False)
     identical = (grouped[list(fields)].nunique() <= 1).all(axis=1)
     sums = grouped[money].sum()
@@ -376,13 +376,13 @@ def _empty_amount_findings(ours: pd.DataFrame) -> list[Finding]:
     out = []
     # an empty premium is common (交强险 only: no 商业险保费) and shows as a difference if it matters;
     # an empty commission on our side is worth a word
-    for key in ("commission",):
-        empty = ours[ours[key].isna()]
-        for wb, sheet, row in zip(empty[WORKBOOK], empty[SHEET], empty[ROW]):
-            header = reg.column(key).header
-            out.append(Finding("policies", "reconcile.empty_amount", Severity.WARNING,
-                               Location(str(wb), str(sheet), int(row), header),
-                               f"「{header}」为空，对账时按 0 计", key=key))
+    key = "commission"
+    header = reg.column(key).header
+    empty = ours[ours[key].isna()]
+    for wb, sheet, row in zip(empty[WORKBOOK], empty[SHEET], empty[ROW]):
+        out.append(Finding("policies", "reconcile.empty_amount", Severity.WARNING,
+                           Location(str(wb), str(sheet), int(row), header),
+                           f"「{header}」为空，对账时按 0 计", key=key))
     return out
 
 

@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .locks import CHANGE_LABELS, amount_due
 from .reconcile import OURS, THEIRS, Reconciliation
 from .statements import FIELD_LABELS, Statement
 from .write import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, fit_widths, put, write_frame, write_title
@@ -178,7 +179,7 @@ def change_lines(result: "MonthEnd", recorded: "RecordedLock | None" = None) -> 
     if result.status == "locked":
         lines.append("  锁定后明细没有变化")
     elif result.status == "changed":
-        due = result.rec.total(THEIRS, "commission")
+        due = amount_due(result.rec)
         lines.append(f"  锁定后明细有变化：指纹 {state.fingerprint} → {result.fingerprint}；对账单手续费现为 {money(due)}，"
                      f"与锁定时相差 {money(due - state.amount_due)}（更正记入下月调整行，不改已锁定月份）")
         if result.changes is None:
@@ -187,7 +188,7 @@ def change_lines(result: "MonthEnd", recorded: "RecordedLock | None" = None) -> 
             for row in result.changes.to_dict("records"):
                 before = "" if pd.isna(row["commission_before"]) else money(int(row["commission_before"]))
                 after = "" if pd.isna(row["commission_after"]) else money(int(row["commission_after"]))
-                label = {"added": "新增", "removed": "删除", "changed": "金额变化"}[row["change"]]
+                label = CHANGE_LABELS[row["change"]]
                 lines.append(f"    {SIDE_LABELS[row['side']]} {label} {row['policy_no']} 手续费 {before or '—'} → "
                              f"{after or '—'}")
     if recorded:

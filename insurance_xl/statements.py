@@ -10,6 +10,7 @@ statement for the wrong month can be refused.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pandas as pd
 from .errors import InsuranceXlError, SettingsError, WorkbookUnreadable
 from .findings import Finding, Location, Severity
 from .read import HEADER_SCAN_ROWS, TOTAL_LABELS, column_letter
+from .reconcile import to_fen
 from .registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind, normalize_header
 from .safety import check_workbook_file
 from .sheets import Sheets
@@ -211,9 +213,10 @@ def guess_field(header: object) -> tuple[str, bool] | None:
     return None
 
 
-def _alias_index(key: str) -> set[str]:
+@functools.cache
+def _alias_index(key: str) -> frozenset[str]:
     ours = REGISTERS["policies"].column(key).headers if key != "premium" else ()
-    return {normalize_header(h) for h in (*ours, *_STATEMENT_ALIASES[key])}
+    return frozenset(normalize_header(h) for h in (*ours, *_STATEMENT_ALIASES[key]))
 
 
 def _match_row(cells: list[object], mapping: StatementMapping) -> dict[str, tuple[int, bool]]:
@@ -370,7 +373,7 @@ def _totals_findings(statement: Statement) -> list[Finding]:
     """The statement's own 合计 must equal the sum of its lines (else one of them is wrong)."""
     out = []
     for key, stated in statement.stated_totals.items():
-        summed = int(np.rint(statement.lines[key].fillna(0).to_numpy() * 100).sum())
+        summed = int(to_fen(statement.lines[key]).sum())
         if summed != int(round(stated * 100)):
             sheet = statement.sheets[-1]
             out.append(Finding("statement", "statement.total_mismatch", Severity.WARNING,

@@ -22,7 +22,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     except StatementForWrongMonth as exc:  # §4.6: the wrong statement must not be reconciled, nor written
         sys.stderr.write(f"insurance-xl: {exc}\n")
         return EXIT_DATA_ERRORS
-    payload = reconciliation_json(result.rec, result.statement)
     if result.status == "changed" and not args.reopen:  # never new numbers for a locked month
         locked = (result.snapshot or {}).get("result") or {}
         body = {**{k: locked.get(k) for k in ("matched", "differences", "only_ours", "only_theirs", "totals")},
@@ -35,6 +34,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         sys.stderr.write(f"insurance-xl: {args.month} {args.insurer} 已锁定且明细有变化，未输出新数字；"
                          f"核对后用 --reopen --lock 在下月记调整行\n")
         return EXIT_DATA_ERRORS
+    payload = reconciliation_json(result.rec, result.statement)
     recorded = None
     if args.lock and result.status != "locked":
         unreadable = [f for f in result.statement.findings if f.is_error]
