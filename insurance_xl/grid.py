@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .registers import Column, Kind
-from .values import cell_text, money_numbers, parse_column
+from .values import arrow_texts, cell_text, money_numbers, parse_column
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ class ColumnTexts:
     def of(cls, texts: pd.Series) -> ColumnTexts:
         """A Series of cell texts (NaN for empty)."""
         codes, distinct = pd.factorize(texts.array)
-        array = pa.array(distinct, type=pa.string(), from_pandas=True)
-        return cls.from_distinct(codes, array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
+        return cls.from_distinct(codes, arrow_texts(distinct))
 
     @classmethod
     def from_distinct(cls, codes: np.ndarray, distinct: pa.Array, numbers: np.ndarray | None = None) -> ColumnTexts:
@@ -86,7 +85,7 @@ class ColumnTexts:
         if numeric.any():
             if column.kind is not Kind.MONEY:
                 raise ValueError(f"{column.key}: numbers are kept as such for money columns only")
-            values[numeric] = money_numbers(self.numbers[numeric]).to_numpy()  # type: ignore[index]
+            values[numeric] = money_numbers(self.numbers[numeric])  # type: ignore[index]
         return values, bad
 
 

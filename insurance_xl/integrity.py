@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from .errors import WorkbookUnreadable
 from .read import HEADER_SCAN_ROWS, column_letter, detect_register, load_sheet_grids
 from .sheets import Sheets
+from .values import arrow_texts
 
 CANONICAL = "insurance-xl-cells-1"
 STAMP_SHEET = "_integrity"
@@ -65,7 +66,7 @@ class SheetCells:
         columns = []
         excel_rows = grid.index.to_numpy(dtype="int64") + 1
         for pos, offset in enumerate(offsets):
-            texts = pa.array(grid.iloc[:, pos].astype("str").array, type=pa.string())
+            texts = arrow_texts(grid.iloc[:, pos].astype("str"))
             filled = pc.fill_null(pc.not_equal(texts, ""), False)
             if not pc.any(filled).as_py():
                 continue
@@ -117,11 +118,11 @@ def _span_digests(strings: pa.StringArray, starts: np.ndarray) -> list[str]:
     """_short of each run of strings from one start to the next (the last to the end), joined."""
     data, bounds = _utf8(strings)
     cuts = np.append(bounds[starts], bounds[-1]).tolist()
-    return [hashlib.blake2b(data[a:b], digest_size=5).hexdigest() for a, b in zip(cuts, cuts[1:])]
+    return [_short(data[a:b]) for a, b in zip(cuts, cuts[1:])]
 
 
-def _short(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=5).hexdigest()
+def _short(utf8: bytes | memoryview) -> str:
+    return hashlib.blake2b(utf8, digest_size=5).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,11 @@ def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]
     check_workbook_file(file)
     grids = list(_load_grids(file))
     for sheet, grid, col_offsets in grids:
-        yield from _read_grid(grid, col_offsets, name, sheet)
+        item = read_grid(grid, name, sheet, col_offsets)
+        if item is not None:
+            yield item
+        elif grid.notna().to_numpy().any():
+            yield (name, sheet)
 
 
 def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
@@ -129,15 +133,6 @@ def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets
     if found is None:
         return None
     return _parse_sheet(cells, offsets, *found, workbook, sheet, only)
-
-
-def _read_grid(grid: pd.DataFrame, offsets: list[int], workbook: str, sheet: str) -> Iterator[SheetRead | tuple[str, str]]:
-    found = detect_register(sheet, grid.head(HEADER_SCAN_ROWS))
-    if found is None:
-        if grid.notna().to_numpy().any():
-            yield (workbook, sheet)
-        return
-    yield _parse_sheet(Cells(grid), offsets, *found, workbook, sheet)
 
 
 def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:

@@ -50,7 +50,7 @@ def fold(text: str) -> str:
 def fold_texts(texts: pd.Series) -> pd.Series:
     """fold() over a column, but for the strip: only cells holding characters other than ASCII and
     common Chinese ones can change (full-width forms, ￥, ㈱…), each distinct one folded once."""
-    changing = ~pc.fill_null(pc.match_substring_regex(_arrow(texts), _NFKC_STABLE), True).to_numpy(zero_copy_only=False)
+    changing = ~pc.fill_null(pc.match_substring_regex(arrow_texts(texts), _NFKC_STABLE), True).to_numpy(zero_copy_only=False)
     if not changing.any():
         return texts
     codes, uniques = pd.factorize(texts[changing])
@@ -60,7 +60,8 @@ def fold_texts(texts: pd.Series) -> pd.Series:
     return out
 
 
-def _arrow(texts: pd.Series) -> pa.Array:
+def arrow_texts(texts: pd.Series | pd.api.extensions.ExtensionArray) -> pa.StringArray:
+    """Texts (NaN or None for empty) as one Arrow string array, whatever chunks they came in."""
     array = pa.array(texts, type=pa.string(), from_pandas=True)
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array  # a concatenated column
 
@@ -138,7 +139,7 @@ def parse_dates(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _common_dates(folded: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The days of the cells in a common form (NaT where that is no day), and which cells those are."""
-    texts = _arrow(folded)
+    texts = arrow_texts(folded)
     days = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[D]")  # years 0-9999 and more
     read = np.zeros(len(texts), dtype=bool)
     for pattern in _COMMON_DATES:
@@ -186,10 +187,10 @@ def parse_money(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
 NUMBER_AMOUNTS = 1e15
 
 
-def money_numbers(numbers: np.ndarray) -> pd.Series:
+def money_numbers(numbers: np.ndarray) -> np.ndarray:
     """Amounts a workbook holds as numbers (finite, smaller than NUMBER_AMOUNTS), to the fen: what
     parse_money makes of their texts (cell_text), without writing them out and reading them back."""
-    return pd.Series(np.round(numbers, 2))
+    return np.round(numbers, 2)
 
 
 def parse_ints(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
