@@ -29,6 +29,7 @@ from typing import Any
 import schedule
 
 from .errors import SettingsError
+from .kpi import as_of_month
 from .mail import Report, SendResult, SentLedger, personal_values, recipients, send_report
 from .mail_transport import Transport
 from .mask import mask_text
@@ -43,11 +44,6 @@ LOG_BYTES, LOG_BACKUPS = 1_000_000, 5
 
 
 # ---- when -----------------------------------------------------------------------------------
-
-def previous_month(day: dt.date) -> str:
-    first = day.replace(day=1)
-    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
-
 
 def parse_time(text: str) -> dt.time:
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", str(text))
@@ -66,7 +62,7 @@ def send_moment(plan: ScheduleSettings, year: int, month: int) -> dt.datetime:
 
 def due_month(now: dt.datetime, plan: ScheduleSettings) -> str | None:
     """The month whose report is due at `now` (last month, once this month's moment has come)."""
-    return previous_month(now.date()) if now >= send_moment(plan, now.year, now.month) else None
+    return as_of_month(now.date()) if now >= send_moment(plan, now.year, now.month) else None
 
 
 # ---- what -----------------------------------------------------------------------------------
@@ -126,18 +122,19 @@ def monthly_report_job(settings: Settings, build: ReportBuilder, transport: Tran
 
 
 def report_builder(load: Callable[[dt.date], tuple[Registers, Context]],
-                   write_report: Callable[[Registers, Context, str, Path], Path],
+                   write_report: Callable[..., Path],
                    monthly_kpis: Callable[[Registers, Context, str], Any],
                    path_for: Callable[[str, str], Path]) -> ReportBuilder:
-    """A ReportBuilder over a store: read it afresh (clerks keep typing), write the report, take its KPIs."""
+    """A ReportBuilder over a store: read it afresh (clerks keep typing), compute the month's KPIs
+    once, write the report from them (write_report(registers, ctx, month, path, kpis=…))."""
 
     def build(month: str, as_of: dt.date) -> Report:
         registers, ctx = load(as_of)
         target = path_for(ctx.settings.store, month)
         target.parent.mkdir(parents=True, exist_ok=True)
-        path = Path(write_report(registers, ctx, month, target))
-        kpis = monthly_kpis(registers, ctx, month).to_json()
-        return Report(ctx.settings.store, month, path, kpis, personal_values(registers))
+        kpis = monthly_kpis(registers, ctx, month)
+        path = Path(write_report(registers, ctx, month, target, kpis=kpis))
+        return Report(ctx.settings.store, month, path, kpis.to_json(), personal_values(registers))
 
     return build
 

@@ -58,12 +58,13 @@ def report_filename(store: str, month: str) -> str:
 
 
 def write_report(registers: Registers, ctx: Context, month: str, path: str | Path,
-                 overdue: pd.DataFrame | None = None) -> Path:
-    """Build the report and save it atomically (write.save_workbook, stamped kind="report")."""
+                 overdue: pd.DataFrame | None = None, kpis: MonthlyKpis | None = None) -> Path:
+    """Build the report and save it atomically (write.save_workbook, stamped kind="report");
+    `kpis`: the month's KPIs when the caller has them already."""
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, overdue), target, kind=REPORT_KIND)
+    save_workbook(build_report(registers, ctx, month, overdue, kpis), target, kind=REPORT_KIND)
     return target
 
 

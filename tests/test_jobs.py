@@ -168,7 +168,7 @@ def test_the_report_builder_reads_afresh_writes_where_asked_and_carries_the_stor
         reads.append(as_of)
         return registers_from_tables({"policies": policies}), Context(s, as_of)
 
-    def write_report(registers, ctx, month, path):
+    def write_report(registers, ctx, month, path, kpis=None):
         assert ctx.as_of == dt.date(2026, 11, 5) and month == "2026-10"
         return report_workbook(path.parent, path.name)
 

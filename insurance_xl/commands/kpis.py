@@ -7,15 +7,12 @@ from pathlib import Path
 
 from ..errors import InsuranceXlError
 from ..settings import Settings, load_settings
-from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, parse_date, parse_month, say, warn_without_own_brands)
-
-
-KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
-             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, parse_date, parse_month, percent, say, warn_without_own_brands)
+from .mailing import build_and_send, describe_sending
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    from ..kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+    from ..kpi import COUNT_LABELS, KPI_NEEDS, MONEY_LABELS, RATE_LABELS, monthly_kpis
 
     registers, ctx = load(args)
     registers.require(KPI_NEEDS)
@@ -38,8 +35,8 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from ..kpi import KPI_NEEDS
     from ..report import report_filename, write_report
-    from .mailing import build_and_send, describe_sending  # a module-level import would be circular
 
     if args.resend and not args.send:
         raise InsuranceXlError("--resend 需与 --send 一起使用")
@@ -75,13 +72,10 @@ def cmd_region(args: argparse.Namespace) -> int:
     say(f"区域门店排名 {args.month}（截至 {as_of:%Y-%m-%d}）")
     payload = result.to_json()
 
-    def rate(value: float | None) -> str:
-        return "—" if value is None else f"{value:.1%}"
-
     for row in payload["ranking"]:
-        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {rate(row['first_insurance_rate']):>6}  "
-            f"续保 {rate(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
-            f"目标完成 {rate(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
+        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {percent(row['first_insurance_rate']):>6}  "
+            f"续保 {percent(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
+            f"目标完成 {percent(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
     for row in payload["penalties"]:
         say(f"  处罚：{row['store']} {RULE_LABELS[row['rule']]}（{'、'.join(row['months'])}）"
             f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")

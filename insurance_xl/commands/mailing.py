@@ -13,7 +13,6 @@ from ..model import Registers
 from ..read import read_store
 from ..settings import Context, MailSettings, Settings, load_settings
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, say, settings_for
-from .kpis import KPI_NEEDS
 
 log = logging.getLogger("insurance_xl")
 
@@ -23,7 +22,7 @@ def store_report_builder(load_store: Callable[[dt.date], tuple[Registers, Contex
     """The ReportBuilder of `schedule`, `report --send` and `run`: report.write_report and
     kpi.monthly_kpis over the store, the workbook in `out_dir` (or `out_file`)."""
     from ..jobs import report_builder
-    from ..kpi import monthly_kpis
+    from ..kpi import KPI_NEEDS, monthly_kpis
     from ..report import report_filename, write_report
 
     def checked(as_of: dt.date) -> tuple[Registers, Context]:
@@ -85,8 +84,7 @@ def _schedule(args: argparse.Namespace, file_settings: Settings) -> int:
     store = args.path or file_settings.schedule.store
     if not store:
         raise SettingsError(args.settings or "设置", "schedule.store", "未设置门店台账路径：在 [schedule] store 写路径，或在命令行给出")
-    registers = read_store(store)
-    settings = settings_for(registers, args.settings)
+    settings = settings_for(read_store(store), args.settings)  # each run reads the store afresh
 
     def load_store(as_of: dt.date) -> tuple[Registers, Context]:  # read afresh at each run: clerks keep typing
         fresh = read_store(store)

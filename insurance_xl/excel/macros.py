@@ -31,7 +31,7 @@ CALL_REGISTERS = ("sales", "policies", "contacts")
 
 def refresh_kpis_in(book: Any, today: dt.date) -> Any:
     """刷新看板: the month's KPIs and the counts behind them into 看板."""
-    from ..kpi import USED_COLUMNS, monthly_kpis
+    from ..kpi import KPI_NEEDS, USED_COLUMNS, monthly_kpis
     from . import board
 
     month = board_month(book, board_as_of(book, today))  # a mistyped month stops before any reading
@@ -86,6 +86,7 @@ def renewal_calls_in(book: Any, today: dt.date) -> Any:
 
 def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     """生成月报: the month's report workbook, saved in 月报 beside the workbook."""
+    from ..kpi import KPI_NEEDS
     from ..report import report_filename, write_report
 
     month = board_month(book, board_as_of(book, today))
@@ -98,9 +99,6 @@ def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     return Path(write_report(registers, ctx, month, target))
 
-
-KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
-             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
 
 
 # ---- entry points (RunPython) -------------------------------------------------------------------
