@@ -316,16 +316,11 @@ def _place_cells(path: Path, raw, entry: zipfile.ZipInfo) -> PlacedGrid:
 
 
 def sheet_name(archive: zipfile.ZipFile, part: str) -> str:
-    """The sheet tab a worksheet part belongs to, for messages ('' when the workbook does not say)."""
+    """The sheet tab a worksheet part belongs to, for messages ('' when the workbook does not say).
+    Called once the parts have passed the checks above, so their XML may be parsed."""
+    from .sheetxml import sheet_parts  # sheetxml needs read, which needs this module
+
     try:
-        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-        book = archive.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (KeyError, OSError, zipfile.BadZipFile, zlib.error):
+        return next((name for name, found in sheet_parts(archive) if found == part), "")
+    except Exception:  # noqa: BLE001  a damaged workbook.xml or rels: only the message is at stake
         return ""
-    target = part.removeprefix("xl/")
-    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
-        attrs = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', rel[0]))
-        if attrs.get("Target", "").lstrip("/").removeprefix("xl/") == target and "Id" in attrs:
-            sheet = re.search(r'<sheet\b[^>]*\bname="([^"]*)"[^>]*\br:id="' + re.escape(attrs["Id"]) + '"', book)
-            return sheet[1] if sheet else ""
-    return ""
