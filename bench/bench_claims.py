@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from insurance_xl.claims import money_flags
-from insurance_xl.renewals import call_lists
+from insurance_xl.core.claims import money_flags
+from insurance_xl.core.renewals import call_lists
 
 try:
     from . import common

@@ -1,4 +1,4 @@
-"""The clerk-style writer (insurance_xl.demo_write) against openpyxl's write-only mode.
+"""The clerk-style writer (insurance_xl.demo.messy_workbook) against openpyxl's write-only mode.
 
 Both write the store's policy register, same rows and columns, into a fresh workbook: ours in
 messy forms (text dates, ¥ amounts, title rows, 合计 row), openpyxl the plain typed values. The
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 
-from insurance_xl.demo_write import write_messy_workbook
+from insurance_xl.demo.messy_workbook import write_messy_workbook
 from insurance_xl.registers import REGISTERS
-from insurance_xl.write import python_value
+from insurance_xl.xlsx.texts import python_value
 
 from .common import BenchStore, timed
 

@@ -22,8 +22,8 @@ BAR_SECONDS = 2.0
 def book_sheets(store: BenchStore) -> dict[str, list[list[object]]]:
     """The store's sheets (every workbook of a folder) with 看板 asking for last month, and 设置."""
     from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
-    from insurance_xl.kpi import as_of_month
-    from insurance_xl.read import workbook_files
+    from insurance_xl.core.kpi import as_of_month
+    from insurance_xl.reading.store import workbook_files
     from tests.remote_book import settings_rows, workbook_sheets
 
     board: list[list[object]] = [[None, None] for _ in range(max(MONTH.row, AS_OF.row))]
@@ -47,7 +47,7 @@ def run(store: BenchStore) -> list[str]:
     import xlwings as xw
 
     from insurance_xl.excel.macros import refresh_kpis_in
-    from insurance_xl.kpi import as_of_month, monthly_kpis
+    from insurance_xl.core.kpi import as_of_month, monthly_kpis
 
     payload = book_json(book_sheets(store))
     policies = len(store.registers["policies"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from insurance_xl.kpi import as_of_month, monthly_kpis
+from insurance_xl.core.kpi import as_of_month, monthly_kpis
 
 try:
     from .common import BenchStore, timed

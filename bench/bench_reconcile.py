@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from insurance_xl.reconcile import our_policies, reconcile
+from insurance_xl.core.reconcile import our_policies, reconcile
 
 from .common import BenchStore, timed
 

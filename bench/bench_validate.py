@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from bench.common import BenchStore, timed
-from insurance_xl.integrity import make_stamp, workbook_cells
-from insurance_xl.read import load_sheet_grids
-from insurance_xl.validate import validate
+from insurance_xl.writing.integrity import make_stamp, workbook_cells
+from insurance_xl.reading.store import load_sheet_grids
+from insurance_xl.core.validation.validate import validate
 
 BAR = 3.0  # validation within 3× the read time
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from insurance_xl.model import Registers
-from insurance_xl.read import read_store
+from insurance_xl.tables import Registers
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings, load_settings
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -44,8 +44,8 @@ def big_store(policies: int = 100_000, seed: int = 11) -> BenchStore:
 
     Cached in bench/data/ (generating and writing 100k policies takes about a minute here).
     """
-    from insurance_xl.demo import demo_settings, demo_tables
-    from insurance_xl.demo_write import write_messy_workbook
+    from insurance_xl.demo.store import demo_settings, demo_tables
+    from insurance_xl.demo.messy_workbook import write_messy_workbook
 
     import numpy as np
 

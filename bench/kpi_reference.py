@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
-from insurance_xl.model import Registers
+from insurance_xl.tables import Registers
 from insurance_xl.settings import Context
 
 FEN = Decimal("0.01")

@@ -12,7 +12,7 @@ import time
 
 
 def _ours(path: str) -> int:
-    from insurance_xl.read import read_store
+    from insurance_xl.reading.store import read_store
 
     return len(read_store(path)["policies"])
 

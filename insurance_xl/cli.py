@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from .commands import audit, kpis, mailing, money, reconciling, store
 from .commands.audit import run_validation
-from .commands.common import (EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec,
-                              settings_for)
+from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, settings_for
 from .commands.store import run_monthly_report
 from .errors import InsuranceXlError
 

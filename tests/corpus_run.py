@@ -132,10 +132,10 @@ def _read_once(read_store):
 
 def _worker(conn, memory_bytes: int) -> None:
     os.environ["INSURANCE_XL_DEBUG"] = "1"
-    import insurance_xl.read as reading
+    import insurance_xl.reading.store as reading
 
     reading.read_store = _read_once(reading.read_store)  # before any module binds the name
-    import insurance_xl.calls_import  # noqa: F401  imported before the cap: imports are not what we bound
+    import insurance_xl.services.calls_import  # noqa: F401  imported before the cap: imports are not what we bound
     import insurance_xl.cli  # noqa: F401  (the commands' modules too)
 
     logging.getLogger().handlers[:] = [_CurrentStderr()]
@@ -177,7 +177,7 @@ def command_label(argv) -> str:
 def _run_command(argv: list[str]) -> tuple[str, str]:
     from insurance_xl.cli import main
     from insurance_xl.errors import InsuranceXlError
-    from insurance_xl.read import read_store  # the worker's remembering one
+    from insurance_xl.reading.store import read_store  # the worker's remembering one
 
     out, err = io.StringIO(), io.StringIO()
     try:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from insurance_xl.calls_book import SHEETS, call_list_paths
+from insurance_xl.writing.call_list_book import SHEETS, call_list_paths
 from insurance_xl.cli import main
-from insurance_xl.read import output_kind, read_store
+from insurance_xl.reading.store import output_kind, read_store
 from insurance_xl.registers import OUTCOMES, REGISTERS
 
 from .conftest import sample

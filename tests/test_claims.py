@@ -3,9 +3,9 @@ import datetime as dt
 
 import pytest
 
-from insurance_xl.claims import (band_counts, case_bands, commission_uncollected, money_flags, old_parts_unsigned,
-                                 overdue_payments, returned_cases, third_party_waiting)
-from insurance_xl.model import registers_from_tables, table_from_records
+from insurance_xl.core.claims import (band_counts, case_bands, commission_uncollected, money_flags,
+                                      old_parts_unsigned, overdue_payments, returned_cases, third_party_waiting)
+from insurance_xl.tables import registers_from_tables, table_from_records
 from insurance_xl.settings import Context, Insurer, Settings, Thresholds
 
 

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 
 from insurance_xl.cli import main
 from insurance_xl.errors import WorkbookUnreadable
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import OUTCOMES
 
 from .conftest import sample
@@ -57,7 +57,7 @@ def bases(tmp_path_factory) -> dict[str, tuple[bytes, int]]:
              # the whole store, for the damage whose effect grows with size
              "sample.xlsx": (full, 2, ("truncated", "zip-bitflip", "xml-bitflip", "far-cell"))}
     try:
-        from insurance_xl.demo import write_demo_store
+        from insurance_xl.demo.store import write_demo_store
     except ImportError:
         return found
     folder = tmp_path_factory.mktemp("demo")

@@ -25,16 +25,17 @@ import pytest
 from openpyxl import Workbook
 
 from insurance_xl.errors import WorkbookLocked
-from insurance_xl.read import read_store
-from insurance_xl.write import BACKUP_DIR, atomic_write, save_workbook, write_register
+from insurance_xl.reading.store import read_store
+from insurance_xl.xlsx.save import BACKUP_DIR, atomic_write, save_workbook
+from insurance_xl.writing.sheet import write_register
 
 from .conftest import sample
 
 PATCHED = ("fsync", "replace", "mkstemp")
 _ctx = multiprocessing.get_context("forkserver")
-_ctx.set_forkserver_preload(["insurance_xl.cli", "insurance_xl.calls_import", "insurance_xl.edit", "insurance_xl.write",
-                             "insurance_xl.validate",
-                             "insurance_xl.read", "openpyxl", "pandas", "fastexcel"])
+_ctx.set_forkserver_preload(["insurance_xl.cli", "insurance_xl.services.calls_import", "insurance_xl.writing.append", "insurance_xl.xlsx.save",
+                             "insurance_xl.core.validation.validate",
+                             "insurance_xl.reading.store", "openpyxl", "pandas", "fastexcel"])
 
 
 def _child(conn, job: str, folder: str, kill_at: tuple[str, int, str] | None) -> None:

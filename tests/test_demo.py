@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.demo import demo_settings, demo_tables, write_demo_store
-from insurance_xl.read import read_store
+from insurance_xl.demo.store import demo_settings, demo_tables, write_demo_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import (BUSINESS_TYPES, CHANNELS, CLOSING_OUTCOMES, CONTACT_METHODS, DATA_REGISTERS,
                                     DISPOSALS, FAILURE_REASONS, OUTCOMES, REGISTERS, ROW, THIRD_PARTY_TIERS, Kind)
 from insurance_xl.settings import load_settings

@@ -2,7 +2,7 @@
 import re
 
 from insurance_xl.cli import COMMANDS, build_parser
-from insurance_xl.docs import render_readme
+from insurance_xl.writing.docs import render_readme
 
 from .conftest import ROOT
 
@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_tables_match_the_declarations():
-    assert render_readme(README) == README, "run: python -m insurance_xl.docs README.md"
+    assert render_readme(README) == README, "run: python -m insurance_xl.writing.docs README.md"
 
 
 def test_readme_gives_exactly_the_two_setup_commands():

@@ -9,11 +9,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 
-from insurance_xl.edit import append_register_rows, read_register
+from insurance_xl.writing.append import append_register_rows, read_register
 from insurance_xl.errors import WorkbookLocked, WorkbookUnreadable
-from insurance_xl.model import table_from_records
-from insurance_xl.read import read_store
-from insurance_xl.write import write_register
+from insurance_xl.tables import table_from_records
+from insurance_xl.reading.store import read_store
+from insurance_xl.writing.sheet import write_register
 
 from .conftest import ROOT, make_workbook, sample
 

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from insurance_xl.excel.book import BookInputError, board_as_of, board_month, read_book, write_table
 from insurance_xl.excel.cells import cell_grid
 from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, WORKBOOK
-from insurance_xl.values import cell_text
-from insurance_xl.write import OutColumn
+from insurance_xl.reading.clerk_values import cell_text
+from insurance_xl.writing.sheet import OutColumn
 
 from .conftest import sample
 from .remote_book import remote, remote_unavailable_reason, workbook_sheets, written  # noqa: F401 (fixture)

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from insurance_xl.excel.cells import BookCells, cell_grid
-from insurance_xl.read import read_grid
+from insurance_xl.reading.store import read_grid
 from insurance_xl.registers import REGISTERS
-from insurance_xl.values import cell_text
+from insurance_xl.reading.clerk_values import cell_text
 
 POLICIES = REGISTERS["policies"]
 COLUMNS = ("archive_no", "plate", "channel", "policy_end", "commercial_premium", "commission")

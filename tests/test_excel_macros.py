@@ -218,10 +218,10 @@ def test_the_report_and_reconciliation_need_a_saved_workbook(remote, store_sheet
 
 def test_the_kpis_read_only_the_columns_kpi_declares(store_sheets, remote):
     """刷新看板 parses only kpi.USED_COLUMNS: the KPIs, breakdowns and failures must not change."""
-    from insurance_xl.demo import demo_settings, demo_tables, typed_table
+    from insurance_xl.demo.store import demo_settings, demo_tables, typed_table
     from insurance_xl.excel.book import read_book
-    from insurance_xl.kpi import USED_COLUMNS, monthly_kpis
-    from insurance_xl.model import registers_from_tables
+    from insurance_xl.core.kpi import USED_COLUMNS, monthly_kpis
+    from insurance_xl.tables import registers_from_tables
     from insurance_xl.settings import Context
 
     as_of = dt.date(2026, 11, 24)

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from insurance_xl.excel import macros
 from insurance_xl.excel.build import TARGET, build_workbook, read_modules
 from insurance_xl.excel.layout import BOARD, BUTTONS, CONF_ROWS, CONF_SHEET, INPUTS
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS
 
 from .conftest import ROOT

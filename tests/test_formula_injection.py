@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import COMMANDS, main
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import OUTCOMES
 
 from .conftest import sample

@@ -9,11 +9,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from insurance_xl.cli import main
-from insurance_xl.integrity import SheetCells, make_stamp, read_stamp, verify_workbook_stamp
-from insurance_xl.read import read_store
+from insurance_xl.writing.integrity import SheetCells, make_stamp, read_stamp, verify_workbook_stamp
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings
-from insurance_xl.validate import validate
-from insurance_xl.validated import typed_text, write_validated_workbook
+from insurance_xl.core.validation.validate import validate
+from insurance_xl.writing.validated_book import typed_text, write_validated_workbook
 
 from .conftest import make_workbook
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from insurance_xl.jobs import (Job, build_scheduler, due_month, logging_to, monthly_report_job, report_builder,
-                               run_due, run_forever, run_job, send_moment, stop_on_signals)
-from insurance_xl.mail import Report
-from insurance_xl.mail_transport import OutboxTransport, SmtpTransport
-from insurance_xl.model import registers_from_tables, table_from_records
+from insurance_xl.services.jobs import (Job, build_scheduler, due_month, logging_to, monthly_report_job,
+                                        report_builder, run_due, run_forever, run_job, send_moment, stop_on_signals)
+from insurance_xl.services.mail import Report
+from insurance_xl.services.mail_transport import OutboxTransport, SmtpTransport
+from insurance_xl.tables import registers_from_tables, table_from_records
 from insurance_xl.settings import Context, ScheduleSettings, settings_from_mapping
 
 from .mailhelp import KPIS, Recorder, report_workbook, smtp_server

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from insurance_xl.cli import main
-from insurance_xl.kpi import kpi_history, monthly_kpis, prepare
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.read import read_store
+from insurance_xl.core.kpi import kpi_history, monthly_kpis, prepare
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings, Thresholds, load_settings
 
 from .conftest import ROOT, sample
@@ -332,7 +332,7 @@ def store_workbook(path, registers):
     """Registers written as a workbook the way the templates lay them out."""
     from openpyxl import Workbook
 
-    from insurance_xl.write import write_register
+    from insurance_xl.writing.sheet import write_register
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -368,7 +368,7 @@ def test_kpi_warns_when_no_own_brand_is_set(tmp_path, capsys):
 def test_kpi_refuses_a_store_without_the_sales_register(tmp_path, capsys):
     from openpyxl import Workbook
 
-    from insurance_xl.write import write_register
+    from insurance_xl.writing.sheet import write_register
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -11,13 +11,13 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings
-from insurance_xl.validate import validate
+from insurance_xl.core.validation.validate import validate
 
-from insurance_xl.locks import canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state, next_month
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.month_end import MonthEnd, load_snapshot, locks_dir, record_lock
+from insurance_xl.core.locks import canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state, next_month
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.services.month_end import MonthEnd, load_snapshot, locks_dir, record_lock
 
 from .conftest import sample
 from .test_reconcile import OURS, run, statement

@@ -9,10 +9,10 @@ from email import policy
 import pytest
 
 from insurance_xl.errors import SettingsError
-from insurance_xl.mail import (PersonalDataInReport, Report, SentLedger, message_id, message_key, personal_values,
-                               send_report, summary_text)
-from insurance_xl.mail_transport import OutboxTransport, SmtpTransport, transport_for
-from insurance_xl.model import registers_from_tables, table_from_records
+from insurance_xl.services.mail import (PersonalDataInReport, Report, SentLedger, message_id, message_key,
+                                        personal_values, send_report, summary_text)
+from insurance_xl.services.mail_transport import OutboxTransport, SmtpTransport, transport_for
+from insurance_xl.tables import registers_from_tables, table_from_records
 from insurance_xl.settings import settings_from_mapping
 
 from .mailhelp import (KPIS, Recorder, accepting_authenticator, attachment, free_port, mail_settings,
@@ -300,7 +300,7 @@ def test_personal_values_are_the_pii_columns_minus_names_also_written_as_staff()
 
 
 def test_free_text_masking_catches_phones_ids_and_accounts_but_leaves_amounts_and_policy_numbers():
-    from insurance_xl.mask import mask_text
+    from insurance_xl.core.mask import mask_text
     text = ("电话 13812345678 / +86 139-0000-1111，身份证 11010519491231002X，账号 6222 0212 3456 7890，"
             "保单 PDAA202611010000123，金额 ¥1,234,567.50，共 100000 辆")
     assert mask_text(text) == ("电话 138****5678 / 139****1111，身份证 110***********002X，账号 6222 **** 7890，"

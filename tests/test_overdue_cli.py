@@ -5,7 +5,7 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.read import output_kind, workbook_files
+from insurance_xl.reading.store import output_kind, workbook_files
 
 from .conftest import sample
 

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook
 
 from insurance_xl.errors import RegisterMissing, WorkbookUnreadable
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import REGISTERS
 
 from .conftest import make_workbook, sample

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from insurance_xl.model import table_from_records
-from insurance_xl.read import read_store
-from insurance_xl.reconcile import normalize_policy_no, reconcile, tie_out
+from insurance_xl.tables import table_from_records
+from insurance_xl.reading.store import read_store
+from insurance_xl.core.reconcile import normalize_policy_no, reconcile, tie_out
 from insurance_xl.settings import Context, Settings, load_settings
-from insurance_xl.statements import read_statement
+from insurance_xl.reading.statements import read_statement
 
 from .conftest import sample
 

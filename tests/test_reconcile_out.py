@@ -1,7 +1,7 @@
 """The reconciliation's faces: the detail list both parties sign ties out to the totals; JSON in yuan."""
 import pytest
 
-from insurance_xl.reconcile_out import _detail_frame, reconciliation_json
+from insurance_xl.writing.reconciliation_book import _detail_frame, reconciliation_json
 
 from .test_reconcile import OURS, run, statement
 

@@ -9,11 +9,11 @@ from openpyxl import load_workbook
 
 from insurance_xl.cli import main
 from insurance_xl.errors import WorkbookUnreadable
-from insurance_xl.kpi import KpiCounts, Kpis
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.region import (LATE, MISSING, NOT_DUE, ON_TIME, StoreReport, read_report, region_month,
-                                 report_status)
-from insurance_xl.report import write_report
+from insurance_xl.core.kpi import KpiCounts, Kpis
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.core.region import LATE, MISSING, NOT_DUE, ON_TIME, StoreReport, region_month, report_status
+from insurance_xl.reading.reports import read_report
+from insurance_xl.writing.report_book import write_report
 from insurance_xl.settings import Context, RegionSettings, RegionStore, Settings
 
 from .conftest import make_workbook

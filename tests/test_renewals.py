@@ -1,8 +1,8 @@
 """Renewal reminders (DOMAIN.md "Renewal reminders"): windows, intervals, closing outcomes, latest policy."""
 import datetime as dt
 
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.renewals import UNASSIGNED, call_lists, calls_json
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.core.renewals import UNASSIGNED, call_lists, calls_json
 from insurance_xl.settings import Context, Settings
 
 AS_OF = "2026-11-01"

@@ -12,10 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.kpi import RATE_KEYS, monthly_kpis
-from insurance_xl.read import output_kind, read_store
-from insurance_xl.region import read_report
-from insurance_xl.report import DATA_SHEET, build_report, report_data, write_report
+from insurance_xl.core.kpi import RATE_KEYS, monthly_kpis
+from insurance_xl.reading.store import output_kind, read_store
+from insurance_xl.reading.reports import read_report
+from insurance_xl.writing.report_book import DATA_SHEET, build_report, report_data, write_report
 from insurance_xl.settings import Context, load_settings
 
 from .conftest import sample
@@ -132,7 +132,7 @@ def test_overdue_amount_by_band_chart_appears_when_overdue_data_is_given(store):
 
 
 def test_report_data_rows_leave_an_empty_rate_empty():
-    from insurance_xl.kpi import KpiCounts, Kpis
+    from insurance_xl.core.kpi import KpiCounts, Kpis
     from insurance_xl.settings import Settings
 
     rows = dict(report_data(Kpis("2026-10", KpiCounts(), 0.0, 0.0, 0.0, 0.0), Context(Settings(), dt.date(2026, 11, 3))))
@@ -176,7 +176,7 @@ def test_libreoffice_reads_back_the_values_of_kpi_json(report_file, tmp_path, ca
 
 def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):
     from insurance_xl.cli import run_monthly_report
-    from insurance_xl.kpi import as_of_month
+    from insurance_xl.core.kpi import as_of_month
 
     registers, ctx = store
     path = run_monthly_report(registers, ctx, tmp_path)

@@ -15,10 +15,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from insurance_xl.demo import demo_tables
-from insurance_xl.demo_write import FORMS, write_messy_workbook
-from insurance_xl.model import table_from_records
-from insurance_xl.read import TOTAL_LABELS, read_store
+from insurance_xl.demo.store import demo_tables
+from insurance_xl.demo.messy_workbook import FORMS, write_messy_workbook
+from insurance_xl.tables import table_from_records
+from insurance_xl.reading.store import TOTAL_LABELS, read_store
 from insurance_xl.registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind
 
 DATES = st.dates(dt.date(1950, 1, 1), dt.date(2100, 12, 31))

@@ -2,8 +2,8 @@
 import datetime as dt
 
 from insurance_xl.cli import main
-from insurance_xl.kpi import as_of_month
-from insurance_xl.read import output_kind, read_store
+from insurance_xl.core.kpi import as_of_month
+from insurance_xl.reading.store import output_kind, read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS
 
 

@@ -13,9 +13,9 @@ from email import policy
 import pytest
 
 from insurance_xl.cli import main, run_monthly_report, settings_for
-from insurance_xl.kpi import as_of_month
-from insurance_xl.mail import SentLedger, message_key
-from insurance_xl.read import read_store
+from insurance_xl.core.kpi import as_of_month
+from insurance_xl.services.mail import SentLedger, message_key
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context
 
 from .conftest import ROOT

@@ -2,8 +2,8 @@
 import pytest
 
 from insurance_xl.errors import SettingsError, WorkbookUnreadable
-from insurance_xl.statement_period import detect_period
-from insurance_xl.statements import StatementMapping, period_problem, read_statement
+from insurance_xl.reading.statement_period import detect_period
+from insurance_xl.reading.statements import StatementMapping, period_problem, read_statement
 
 from .conftest import make_workbook, sample
 

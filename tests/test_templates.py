@@ -2,9 +2,9 @@
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from insurance_xl.read import read_store
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS, YES_NO, Kind
-from insurance_xl.templates import write_templates
+from insurance_xl.writing.template_books import write_templates
 
 from .conftest import ROOT
 

@@ -4,10 +4,10 @@ import datetime as dt
 import pytest
 
 from insurance_xl.findings import Severity
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.read import read_store
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Insurer, Settings, Thresholds
-from insurance_xl.validate import CHECKS, RULE_TITLES, RULESET_VERSION, report_lines, validate
+from insurance_xl.core.validation.validate import CHECKS, RULE_TITLES, RULESET_VERSION, report_lines, validate
 
 from .conftest import ROOT, make_workbook
 

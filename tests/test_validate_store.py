@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 
 from insurance_xl.cli import main, run_validation
-from insurance_xl.mask import mask_phone
-from insurance_xl.read import load_sheet_grids, read_store
+from insurance_xl.core.mask import mask_phone
+from insurance_xl.reading.store import load_sheet_grids, read_store
 from insurance_xl.settings import Context, Settings, load_settings
-from insurance_xl.validate import report_lines, validate
+from insurance_xl.core.validation.validate import report_lines, validate
 
 from .conftest import make_workbook, sample
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance_xl.values import (cell_text, parse_date_text, parse_dates, parse_ids, parse_ints, parse_money,
-                                 parse_month_text, parse_yesno)
+from insurance_xl.reading.clerk_values import (cell_text, parse_date_text, parse_dates, parse_ids, parse_ints,
+                                               parse_money, parse_month_text, parse_yesno)
 
 
 def texts(*values):

@@ -2,9 +2,9 @@
 import numpy as np
 import pandas as pd
 
-from insurance_xl.model import registers_from_tables, table_from_records
-from insurance_xl.read import read_store
-from insurance_xl.vehicles import is_own_brand, vehicle_codes, vehicle_index
+from insurance_xl.tables import registers_from_tables, table_from_records
+from insurance_xl.reading.store import read_store
+from insurance_xl.core.vehicles import is_own_brand, vehicle_codes, vehicle_index
 
 from .conftest import sample
 

@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from insurance_xl.model import table_from_records
-from insurance_xl.read import read_store
+from insurance_xl.tables import table_from_records
+from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS, YES_NO, Column, Kind
-from insurance_xl.write import save_workbook, write_register, xml_safe_text
+from insurance_xl.xlsx.save import save_workbook
+from insurance_xl.writing.sheet import write_register
+from insurance_xl.xlsx.texts import xml_safe_text
 
 CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 XML_UNSAFE = "".join(map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]))

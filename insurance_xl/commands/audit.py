@@ -6,15 +6,15 @@ import datetime as dt
 from pathlib import Path
 
 from ..errors import InsuranceXlError
-from ..model import Registers
+from ..tables import Registers
 from ..settings import Context
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, parse_date, say
 
 
 def run_validation(store: Path, registers: Registers, ctx: Context, out: Path) -> None:
     """`run`'s validation step: findings counted, the validated workbook beside the other results."""
-    from ..validate import validate
-    from ..validated import write_validated_workbook
+    from ..core.validation.validate import validate
+    from ..writing.validated_book import write_validated_workbook
 
     validation = validate(registers, ctx)
     target = out / "validated-store.xlsx"
@@ -25,7 +25,7 @@ def run_validation(store: Path, registers: Registers, ctx: Context, out: Path) -
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..errors import RegisterMissing
-    from ..validate import report_lines, validate
+    from ..core.validation.validate import report_lines, validate
 
     if args.verify:
         if args.path or args.out:
@@ -34,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not args.path:
         raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
     if args.out:
-        from ..validated import check_out_path
+        from ..writing.validated_book import check_out_path
 
         check_out_path(args.path, args.out)
     registers, ctx = load(args)
@@ -42,7 +42,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
     validation = validate(registers, ctx)
     if args.out:
-        from ..validated import write_validated_workbook
+        from ..writing.validated_book import write_validated_workbook
 
         write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
                                  now=dt.datetime.now().astimezone(), store=ctx.settings.store)
@@ -57,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def verify_validated(args: argparse.Namespace) -> int:
-    from ..integrity import verify_workbook_stamp
+    from ..writing.integrity import verify_workbook_stamp
 
     result = verify_workbook_stamp(args.verify)
     if result is None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import Registers
-from ..read import read_store
+from ..tables import Registers
+from ..reading.store import read_store
 from ..settings import Context, Settings, load_settings
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3

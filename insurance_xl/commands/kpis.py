@@ -7,12 +7,13 @@ from pathlib import Path
 
 from ..errors import InsuranceXlError
 from ..settings import Settings, load_settings
-from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, parse_date, parse_month, percent, say, warn_without_own_brands)
+from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, parse_date,
+                     parse_month, percent, say, warn_without_own_brands)
 from .mailing import build_and_send, describe_sending
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    from ..kpi import COUNT_LABELS, KPI_NEEDS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+    from ..core.kpi import COUNT_LABELS, KPI_NEEDS, MONEY_LABELS, RATE_LABELS, monthly_kpis
 
     registers, ctx = load(args)
     registers.require(KPI_NEEDS)
@@ -35,8 +36,8 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..kpi import KPI_NEEDS
-    from ..report import report_filename, write_report
+    from ..core.kpi import KPI_NEEDS
+    from ..writing.report_book import report_filename, write_report
 
     if args.resend and not args.send:
         raise InsuranceXlError("--resend 需与 --send 一起使用")
@@ -58,8 +59,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_region(args: argparse.Namespace) -> int:
-    from ..region import RULE_LABELS, STATUS_LABELS, build_region_workbook, read_report, region_month
-    from ..write import save_workbook
+    from ..core.region import RULE_LABELS, STATUS_LABELS, region_month
+    from ..writing.region_book import build_region_workbook
+    from ..reading.reports import read_report
+    from ..xlsx.save import save_workbook
 
     settings = load_settings(args.settings) if args.settings else Settings()
     as_of = args.as_of or dt.date.today()

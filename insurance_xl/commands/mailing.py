@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InsuranceXlError, SettingsError
-from ..model import Registers
-from ..read import read_store
+from ..tables import Registers
+from ..reading.store import read_store
 from ..settings import Context, MailSettings, Settings, load_settings
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, say, settings_for
 
@@ -21,9 +21,9 @@ def store_report_builder(load_store: Callable[[dt.date], tuple[Registers, Contex
                          out_file: str | None = None) -> Any:
     """The ReportBuilder of `schedule`, `report --send` and `run`: report.write_report and
     kpi.monthly_kpis over the store, the workbook in `out_dir` (or `out_file`)."""
-    from ..jobs import report_builder
-    from ..kpi import KPI_NEEDS, monthly_kpis
-    from ..report import report_filename, write_report
+    from ..services.jobs import report_builder
+    from ..core.kpi import KPI_NEEDS, monthly_kpis
+    from ..writing.report_book import report_filename, write_report
 
     def checked(as_of: dt.date) -> tuple[Registers, Context]:
         registers, ctx = load_store(as_of)
@@ -44,8 +44,8 @@ def build_and_send(load_store: Callable[[dt.date], tuple[Registers, Context]], o
 
 
 def send_built(report: Any, mail: MailSettings, *, resend: bool = False) -> Any:
-    from ..mail import SentLedger, send_report
-    from ..mail_transport import transport_for
+    from ..services.mail import SentLedger, send_report
+    from ..services.mail_transport import transport_for
 
     outbox = Path(mail.outbox)
     return send_report(report, mail, transport_for(mail, outbox), SentLedger.in_outbox(outbox),
@@ -64,7 +64,7 @@ def describe_job_run(run: Any) -> list[str]:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from ..jobs import logging_to
+    from ..services.jobs import logging_to
 
     file_settings = load_settings(args.settings) if args.settings else Settings()
     with logging_to(Path(file_settings.schedule.log_file)):
@@ -78,8 +78,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 def _schedule(args: argparse.Namespace, file_settings: Settings) -> int:
     import threading
 
-    from ..jobs import monthly_report_job, run_due, run_forever, stop_on_signals
-    from ..mail_transport import transport_for
+    from ..services.jobs import monthly_report_job, run_due, run_forever, stop_on_signals
+    from ..services.mail_transport import transport_for
 
     store = args.path or file_settings.schedule.store
     if not store:

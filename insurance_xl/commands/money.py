@@ -8,8 +8,8 @@ from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
-    from ..claims import flags_json, money_flags
-    from ..overdue_book import band_totals, write_overdue_workbook
+    from ..core.claims import flags_json, money_flags
+    from ..writing.overdue_book import band_totals, write_overdue_workbook
 
     registers, ctx = load(args)
     registers.require({"handovers": ("claim_no",)})
@@ -40,9 +40,9 @@ def cmd_calls(args: argparse.Namespace) -> int:
         return _calls_import(args)
     if args.filled or args.into:
         raise InsuranceXlError("FILLED.xlsx 和 --into 只用于 insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
-    from ..calls_book import write_call_lists
-    from ..mask import mask_name
-    from ..renewals import call_lists, calls_json
+    from ..writing.call_list_book import write_call_lists
+    from ..core.mask import mask_name
+    from ..core.renewals import call_lists, calls_json
 
     registers, ctx = load(args)
     registers.require({"policies": ("archive_no", "policy_end")})
@@ -62,7 +62,7 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def _calls_import(args: argparse.Namespace) -> int:
-    from ..calls_import import import_call_list
+    from ..services.calls_import import import_call_list
 
     if not args.filled or not args.into:
         raise InsuranceXlError("用法：insurance-xl calls import FILLED.xlsx --into STORE.xlsx")

@@ -5,8 +5,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from ..model import Registers
-from ..read import read_store
+from ..tables import Registers
+from ..reading.store import read_store
 from ..registers import DATA_REGISTERS, REGISTERS
 from ..settings import Context
 from .common import EXIT_OK, CommandSpec, pad, parse_count, parse_date, percent, say, settings_for
@@ -32,12 +32,12 @@ def register_summary(registers: Registers) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job on the built-in sample store: everything a desk runs, results in --out-dir."""
-    from ..calls_book import write_call_lists
-    from ..claims import money_flags
-    from ..demo import write_demo_store
-    from ..kpi import as_of_month, monthly_kpis
-    from ..overdue_book import write_overdue_workbook
-    from ..renewals import call_lists
+    from ..writing.call_list_book import write_call_lists
+    from ..core.claims import money_flags
+    from ..demo.store import write_demo_store
+    from ..core.kpi import as_of_month, monthly_kpis
+    from ..writing.overdue_book import write_overdue_workbook
+    from ..core.renewals import call_lists
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     run_monthly_report(registers, ctx, out)
-    from ..demo_statements import reconcile_demo_month  # §4.6: last month against each insurer's statement
+    from ..demo.statements import reconcile_demo_month  # §4.6: last month against each insurer's statement
 
     for line in reconcile_demo_month(registers, ctx, out, args.seed):
         say(line)
@@ -73,7 +73,7 @@ def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:
     job sends it."""
     import dataclasses
 
-    from ..kpi import as_of_month
+    from ..core.kpi import as_of_month
 
     report = store_report_builder(lambda as_of: (registers, ctx), out)(as_of_month(ctx.as_of), ctx.as_of)
     say(f"月报 {report.path}")
@@ -88,7 +88,7 @@ def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..demo import write_demo_store
+    from ..demo.store import write_demo_store
 
     written = write_demo_store(args.dir, seed=args.seed, vehicles=args.vehicles, as_of=args.as_of)
     for path in written:
@@ -97,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
-    from ..templates import write_templates
+    from ..writing.template_books import write_templates
 
     for path in write_templates(args.dir):
         say(str(path))

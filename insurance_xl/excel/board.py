@@ -12,10 +12,10 @@ from typing import Any
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..kpi import BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS, RATE_LABELS
-from ..report import BREAKDOWN_HEADERS
+from ..core.kpi import BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS, RATE_LABELS
+from ..writing.report_book import BREAKDOWN_HEADERS
 from ..settings import Context
-from ..write import BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, TITLE_FONT, OutColumn
+from ..writing.sheet import BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, TITLE_FONT, OutColumn
 from .book import write_table, write_title
 from .layout import BOARD, BUTTON_COLUMN, BUTTONS, INPUTS, KPI_TOP, STATUS_LABEL, STATUS_ROW
 

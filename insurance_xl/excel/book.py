@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsuranceXlError
-from ..model import Registers
-from ..read import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
+from ..tables import Registers
+from ..reading.store import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
 from ..settings import Context, Settings, load_settings
-from ..values import cell_text, parse_date_text, parse_month_text
-from ..write import FORMULA_LEAD, OutColumn
+from ..reading.clerk_values import cell_text, parse_date_text, parse_month_text
+from ..xlsx.texts import FORMULA_LEAD
+from ..writing.sheet import OutColumn
 from .cells import BookCells
 from .layout import AS_OF, BOARD, MONTH, OUTPUT_SHEETS, Input
 

@@ -29,9 +29,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..registers import DATA_REGISTERS
-from ..templates import write_settings_sheet
-from ..write import atomic_write, write_register
-from . import board
+from ..writing.template_books import write_settings_sheet
+from ..xlsx.save import atomic_write
+from ..writing.sheet import write_register
+from ..excel import board
 from .layout import BOARD, BUTTON_COLUMN, BUTTONS, CONF_ROWS, CONF_SHEET
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..grid import Cells, ColumnTexts
-from ..values import NUMBER_AMOUNTS, cell_text
+from ..reading.columns import Cells, ColumnTexts
+from ..reading.clerk_values import NUMBER_AMOUNTS, cell_text
 
 # What xlwings' remote engine turns into a datetime (_xlremote.datetime_pattern) and into None
 _JSON_DATETIME = re.compile(r"^[0-9]{4}-(?:1[0-2]|0[1-9])-(?:3[01]|0[1-9]|[12][0-9])T(?:2[0-3]|[01][0-9]):[0-5][0-9]:"

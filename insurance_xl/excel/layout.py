@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..write import DATE_FORMAT
+from ..writing.sheet import DATE_FORMAT
 
 BOARD = "看板"
 CONF_SHEET = "xlwings.conf"  # the name the xlwings VBA module looks for (GetConfigFromSheet)

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import InsuranceXlError
 from .book import BookInputError, alert, board_as_of, board_month, book_context, read_book, status
 from .layout import REPORT_FOLDER
-from . import results
+from ..excel import results
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ CALL_REGISTERS = ("sales", "policies", "contacts")
 
 def refresh_kpis_in(book: Any, today: dt.date) -> Any:
     """刷新看板: the month's KPIs and the counts behind them into 看板."""
-    from ..kpi import KPI_NEEDS, USED_COLUMNS, monthly_kpis
-    from . import board
+    from ..core.kpi import KPI_NEEDS, USED_COLUMNS, monthly_kpis
+    from ..excel import board
 
     month = board_month(book, board_as_of(book, today))  # a mistyped month stops before any reading
     status(book, "刷新看板：正在读取登记表…")
@@ -47,7 +47,7 @@ def refresh_kpis_in(book: Any, today: dt.date) -> Any:
 
 def validate_in(book: Any, today: dt.date) -> Any:
     """校验: every finding of every register into 校验结果, errors red, warnings yellow."""
-    from ..validate import validate
+    from ..core.validation.validate import validate
 
     status(book, "校验：正在读取全部登记表…")
     registers = read_book(book)
@@ -60,7 +60,7 @@ def validate_in(book: Any, today: dt.date) -> Any:
 
 def flag_overdue_in(book: Any, today: dt.date) -> Any:
     """逾期标记: overdue handovers highlighted in their register, the money flags listed in 逾期."""
-    from ..claims import money_flags
+    from ..core.claims import money_flags
 
     status(book, "逾期标记：正在读取理赔登记表…")
     registers = read_book(book, MONEY_REGISTERS)
@@ -73,7 +73,7 @@ def flag_overdue_in(book: Any, today: dt.date) -> Any:
 
 def renewal_calls_in(book: Any, today: dt.date) -> Any:
     """续保名单: today's SMS and phone lists, each clerk's customers together."""
-    from ..renewals import call_lists
+    from ..core.renewals import call_lists
 
     status(book, "续保名单：正在读取保单和跟进记录…")
     registers = read_book(book, CALL_REGISTERS)
@@ -86,8 +86,8 @@ def renewal_calls_in(book: Any, today: dt.date) -> Any:
 
 def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     """生成月报: the month's report workbook, saved in 月报 beside the workbook."""
-    from ..kpi import KPI_NEEDS
-    from ..report import report_filename, write_report
+    from ..core.kpi import KPI_NEEDS
+    from ..writing.report_book import report_filename, write_report
 
     month = board_month(book, board_as_of(book, today))
     status(book, "生成月报：正在读取登记表…")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..write import save_workbook
+from ..xlsx.save import save_workbook
 from .book import (BookInputError, board_as_of, board_month, board_text, book_context, excel_value, output_sheet,
                    read_book, status, write_title)
 from .layout import BOARD, INSURER, RECONCILE_SHEET, STATEMENT
@@ -41,8 +41,8 @@ def statement_path(book: Any, folder: Path) -> Path:
 
 
 def reconcile_in(book: Any, today: dt.date, folder: Path) -> BookReconciliation:
-    from ..month_end import locks_dir, reconcile_month
-    from ..reconcile_out import change_lines, reconciliation_workbook, summary_lines
+    from ..services.month_end import locks_dir, reconcile_month
+    from ..writing.reconciliation_book import change_lines, reconciliation_workbook, summary_lines
 
     month = board_month(book, board_as_of(book, today))
     insurer = board_text(book, INSURER)

@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 
 from ..findings import Finding, Severity
-from ..model import Registers
+from ..tables import Registers
 from ..registers import REGISTERS, ROW, SHEET
 from ..settings import Context
-from ..write import DATE_FORMAT, MONEY_FORMAT, OutColumn
+from ..writing.sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn
 from .book import ERROR_COLOR, WARNING_COLOR, output_sheet, write_table, write_title
 from .layout import OVERDUE_SHEET, PHONE_SHEET, SMS_SHEET, VALIDATION_SHEET
 
@@ -79,7 +79,7 @@ def validation_message(validation: Any) -> str:
 
 def write_money_flags(book: Any, flags: Any, registers: Registers, ctx: Context) -> None:
     """Overdue handovers highlighted in their register; 逾期 lists them with the returned cases."""
-    from ..overdue_book import band_totals, overdue_columns
+    from ..writing.overdue_book import band_totals, overdue_columns
 
     highlight_overdue(book, flags.overdue, registers)
     sheet = output_sheet(book, OVERDUE_SHEET)
@@ -136,8 +136,8 @@ def _column_number(letters: str) -> int:
 
 def write_call_lists(book: Any, lists: Any) -> None:
     """One sheet per method, soonest policy end first within each clerk's block."""
-    from ..calls_book import FILL_KEYS, TITLES, call_columns
-    from ..renewals import PHONE, SMS
+    from ..writing.call_list_book import FILL_KEYS, TITLES, call_columns
+    from ..core.renewals import PHONE, SMS
 
     columns = [c for c in call_columns() if c.key not in FILL_KEYS or c.key == "clerk"]
     for method, frame, name in ((SMS, lists.sms, SMS_SHEET), (PHONE, lists.phone, PHONE_SHEET)):

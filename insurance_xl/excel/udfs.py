@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from ..mask import mask_id_number, mask_name, mask_phone
-from ..model import table_from_records
-from ..read import assemble, read_grid
+from ..core.mask import mask_id_number, mask_name, mask_phone
+from ..tables import table_from_records
+from ..reading.store import assemble, read_grid
 from ..registers import REGISTERS, Column
 from ..settings import Context, Settings, load_settings
-from ..values import cell_text, parse_column, parse_date_text, parse_month_text
+from ..reading.clerk_values import cell_text, parse_column, parse_date_text, parse_month_text
 from .cells import cell_grid
 
 UNREADABLE = "无法识别"
@@ -112,7 +112,7 @@ def _column(register: str, key: str) -> Column:
 @xw.arg("settings", ndim=2)
 def INS_BAND(amount: Cells, settings: Cells | None = None) -> list[list[object]]:
     """案件分档（按定损金额）：小额 / 5000-10000 / 10000以上；分档金额取自「设置」（可省略）。"""
-    from ..claims import case_bands
+    from ..core.claims import case_bands
 
     shape = _shape(amount)
     values, bad = _parsed(amount, _column("claims", "assessed_amount"), shape[0] * shape[1])
@@ -126,7 +126,7 @@ def INS_BAND(amount: Cells, settings: Cells | None = None) -> list[list[object]]
 @xw.arg("settings", ndim=2)
 def INS_DUE_DATE(handover_date: Cells, insurer: Cells, settings: Cells | None = None) -> list[list[object]]:
     """应回款日期：交接日期 + min(30 天, 保险公司承诺天数)；承诺天数取自「设置」。"""
-    from ..claims import due_dates
+    from ..core.claims import due_dates
 
     shape = _shape(handover_date)
     size = shape[0] * shape[1]
@@ -145,7 +145,7 @@ def INS_DUE_DATE(handover_date: Cells, insurer: Cells, settings: Cells | None = 
 def INS_DAYS_OVERDUE(handover_date: Cells, insurer: Cells, amount_due: Cells, paid_amount: Cells,
                      as_of: object, settings: Cells | None = None) -> list[list[object]]:
     """逾期天数：评估日期晚于应回款日期且回款不足时，超过的天数；否则 0（部分回款仍算逾期）。"""
-    from ..claims import overdue_payments
+    from ..core.claims import overdue_payments
 
     shape = _shape(handover_date)
     size = shape[0] * shape[1]
@@ -174,7 +174,7 @@ def INS_DAYS_OVERDUE(handover_date: Cells, insurer: Cells, amount_due: Cells, pa
 @xw.arg("settings", ndim=2)
 def INS_RENEWAL_STAGE(policy_end: Cells, as_of: object, settings: Cells | None = None) -> list[list[object]]:
     """续保提醒阶段：短信+电话 / 短信 / 电话 / 已到期 / 未到提醒期（提前天数取自「设置」）。"""
-    from ..renewals import reminder_windows
+    from ..core.renewals import reminder_windows
 
     shape = _shape(policy_end)
     ends, bad = _parsed(policy_end, _column("policies", "policy_end"), shape[0] * shape[1])
@@ -195,7 +195,7 @@ def INS_RENEWAL_STAGE(policy_end: Cells, as_of: object, settings: Cells | None =
 def INS_KPI(key: str, month: object, policies: Cells, sales: Cells, claims: Cells, settings: Cells,
             as_of: object, contacts: Cells | None = None) -> object:
     """看板的一个指标（kpi --json 的键，如 renewal_rate、premium_commercial，或台数 sold、lost…）。"""
-    from ..kpi import COUNT_KEYS, MONEY_KEYS, RATE_KEYS, monthly_kpis
+    from ..core.kpi import COUNT_KEYS, MONEY_KEYS, RATE_KEYS, monthly_kpis
 
     if key not in (*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS):
         raise ValueError(f"未知的指标 {key!r}，可用：{', '.join((*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS))}")

@@ -1,0 +1,261 @@
+"""Claims money flags (DOMAIN.md "Claims and money", seed §4.3 steps 6–11, §4.9.4). Pure.
+
+What the claims clerk chases every morning: insurer payments past their term, cases the insurer sent
+back (核赔退回), third-party money the store holds, old parts nobody signed for, and commission months
+still unpaid long after they closed. Every function takes register tables and a Context ("as of" is
+a parameter, never the clock) and returns a DataFrame; `money_flags` bundles them for the faces.
+
+Decisions where DOMAIN.md is silent (each documented in README "Overdue payments"):
+- a case handed over more than once runs from its latest handover (a resubmission restarts the term);
+- several `payments` rows of one 报案号 are one case: amount due = the largest, paid = the sum;
+- money dated after as-of (a payment, a refund, commission received) has not arrived yet as of then,
+  so a rerun for a past date sees the desk as it was;
+- a returned case (核赔退回 是) stays on the returned list until it is fully paid.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..tables import Registers, json_records
+from ..registers import ROW
+from ..settings import Context
+
+BAND_SMALL, BAND_MIDDLE, BAND_LARGE = "小额", "5000-10000", "10000以上"
+BANDS: tuple[str, ...] = (BAND_SMALL, BAND_MIDDLE, BAND_LARGE)  # the JSON keys of `bands`
+
+OVERDUE_COLUMNS = ("claim_no", "handover_no", "insurer", "plate", "handover_date", "term_days", "due_date",
+                   "days_overdue", "amount_due", "paid_amount", "outstanding", "band", "_row")
+RETURNED_COLUMNS = ("claim_no", "insurer", "plate", "handover_date", "amount_due", "paid_amount", "band", "_row")
+TP_REFUND_COLUMNS = ("claim_no", "insurer_paid_date", "days_waiting", "amount", "_row")
+OLD_PARTS_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "parts", "_row")
+COMMISSION_COLUMNS = ("month", "insurer", "amount_due", "received_amount", "outstanding", "written_down_after", "_row")
+
+
+def _as_of(ctx: Context) -> pd.Timestamp:
+    return pd.Timestamp(ctx.as_of)
+
+
+def _days(later: pd.Timestamp | pd.Series, earlier: pd.Series) -> pd.Series:
+    return (later - earlier).dt.days.astype("Int64")
+
+
+def _fen(values: pd.Series) -> pd.Series:
+    """Money kept to the fen: 0.1 + 0.2 is 0.30, never 0.30000000000000004."""
+    return values.astype("float64").round(2)
+
+
+def case_bands(assessed: pd.Series, ctx: Context) -> pd.Series:
+    """Band of each case by its assessed amount: 小额 < 5,000 ≤ 5000-10000 ≤ 10,000 < 10000以上.
+
+    Both ends of the middle band are included (DOMAIN.md); an unknown amount has no band.
+    """
+    t = ctx.thresholds
+    amount = assessed.astype("float64")
+    band = np.select([amount < t.band_small, amount <= t.band_large, amount > t.band_large],
+                     [BAND_SMALL, BAND_MIDDLE, BAND_LARGE], default=None).astype(object)
+    return pd.Series(band, index=assessed.index, dtype="str")
+
+
+def band_counts(claims: pd.DataFrame, ctx: Context) -> dict[str, int]:
+    """Cases per band (every claim with an assessed amount), in BANDS order."""
+    t, amount = ctx.thresholds, claims["assessed_amount"]
+    small, large = int((amount < t.band_small).sum()), int((amount > t.band_large).sum())
+    return {BAND_SMALL: small, BAND_MIDDLE: int(amount.notna().sum()) - small - large, BAND_LARGE: large}
+
+
+def _present(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The rows that name a 报案号, narrowed to `columns` first (copying a wide register is the cost)."""
+    narrow = table[columns]
+    return narrow[narrow["claim_no"].notna()]
+
+
+def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """One row per claim that was handed over or has a payments row: dates, amounts, band."""
+    as_of = _as_of(ctx)
+    latest = (_present(handovers, ["claim_no", "handover_no", "insurer", "handover_date", "amount", ROW])
+              .sort_values(["handover_date", ROW], kind="stable", na_position="first")
+              .drop_duplicates("claim_no", keep="last")
+              .set_index("claim_no"))
+    pay = _present(payments, ["claim_no", "insurer", "amount_due", "paid_date", "paid_amount", "returned", ROW])
+    # a payment dated after as-of has not arrived as of then; an empty paid amount is 0 (DOMAIN.md)
+    arrived = pay["paid_date"].isna() | (pay["paid_date"] <= as_of)
+    pay = pay.assign(paid=pay["paid_amount"].where(arrived).fillna(0.0),
+                     returned=pay["returned"].fillna(False).astype(bool))
+    paid = pay.groupby("claim_no", sort=False).agg(
+        pay_due=("amount_due", "max"), paid_amount=("paid", "sum"), returned=("returned", "max"),
+        pay_insurer=("insurer", "last"), pay_row=(ROW, "first"))
+    claim = (_present(claims, ["claim_no", "plate", "assessed_amount", "insurer"])
+             .drop_duplicates("claim_no").set_index("claim_no")
+             .rename(columns={"assessed_amount": "assessed", "insurer": "claim_insurer"}))
+    cases = latest.join(paid, how="outer").join(claim)
+    cases.index.name = "claim_no"
+    cases["insurer"] = cases["insurer"].fillna(cases["pay_insurer"]).fillna(cases["claim_insurer"])
+    # no payments row: the handover's 交接金额 is due and nothing is paid (DOMAIN.md)
+    cases["amount_due"] = _fen(cases["pay_due"].fillna(cases["amount"]))
+    cases["paid_amount"] = _fen(cases["paid_amount"].fillna(0.0))
+    cases["outstanding"] = _fen(cases["amount_due"] - cases["paid_amount"])
+    cases["returned"] = cases["returned"].fillna(False).astype(bool)
+    cases["band"] = case_bands(cases["assessed"], ctx)
+    cases["_row"] = cases[ROW].fillna(cases["pay_row"]).astype("Int64")
+    return cases.reset_index()
+
+
+def _term_days(insurers: pd.Series, ctx: Context) -> pd.Series:
+    """§4.3 step 10: "over a month, or past the insurer's promised term", whichever comes first."""
+    limit = ctx.thresholds.payment_days
+    promised = {name: min(limit, ins.promised_days) for name, ins in ctx.settings.insurers.items()}
+    return insurers.map(promised).fillna(limit).astype("int64")
+
+
+def due_dates(handover_dates: pd.Series, insurers: pd.Series, ctx: Context) -> pd.Series:
+    """When each handed-over case is due: handover_date + min(payment_days, the insurer's promised days)
+    (also the worksheet function INS_DUE_DATE)."""
+    return handover_dates + pd.to_timedelta(_term_days(insurers, ctx), unit="D")
+
+
+def overdue_payments(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame,
+                     ctx: Context) -> pd.DataFrame:
+    """Handed-over cases the insurer has not fully paid by their due date, oldest first.
+
+    due date = handover_date + min(payment_days, the insurer's promised days); the case is overdue
+    when as-of is later than the due date and something is outstanding (a partial payment leaves
+    the remainder outstanding). Returned cases are left to `returned_cases`.
+    """
+    return _overdue(_cases(handovers, payments, claims, ctx), ctx)
+
+
+def _overdue(cases: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    cases = cases[cases["handover_date"].notna() & ~cases["returned"]].copy()
+    cases["term_days"] = _term_days(cases["insurer"], ctx)
+    cases["due_date"] = due_dates(cases["handover_date"], cases["insurer"], ctx)
+    cases["days_overdue"] = _days(_as_of(ctx), cases["due_date"])
+    overdue = cases[(cases["outstanding"] > 0) & (cases["days_overdue"] > 0)]
+    overdue = overdue.sort_values(["due_date", "claim_no"], kind="stable")
+    return overdue.loc[:, list(OVERDUE_COLUMNS)].reset_index(drop=True)
+
+
+def returned_cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame,
+                   ctx: Context) -> pd.DataFrame:
+    """Cases the insurer sent back (核赔退回 是) and has not paid in full: listed apart, never overdue."""
+    return _returned(_cases(handovers, payments, claims, ctx))
+
+
+def _returned(cases: pd.DataFrame) -> pd.DataFrame:
+    returned = cases[cases["returned"] & (cases["outstanding"] > 0)]
+    returned = returned.sort_values(["handover_date", "claim_no"], kind="stable", na_position="last")
+    return returned.loc[:, list(RETURNED_COLUMNS)].reset_index(drop=True)
+
+
+def third_party_waiting(tp_refunds: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """§4.3 step 11: the insurer has paid the third-party money but the customer is still not
+    refunded more than tp_refund_days later."""
+    as_of = _as_of(ctx)
+    t = tp_refunds[["claim_no", "amount", "insurer_paid_date", "refund_date", ROW]]
+    refunded = t["refund_date"].notna() & (t["refund_date"] <= as_of)
+    paid = t["insurer_paid_date"].notna() & (t["insurer_paid_date"] <= as_of)
+    waiting = t[paid & ~refunded].copy()
+    waiting["days_waiting"] = _days(as_of, waiting["insurer_paid_date"])
+    waiting = waiting[waiting["days_waiting"] > ctx.thresholds.tp_refund_days]
+    waiting = waiting.sort_values(["insurer_paid_date", "claim_no"], kind="stable")
+    return waiting.loc[:, list(TP_REFUND_COLUMNS)].reset_index(drop=True)
+
+
+def old_parts_unsigned(claims: pd.DataFrame, old_parts: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """§4.3 step 8: a settled case whose old parts are still not signed for old_parts_days after
+    settlement; one row per case, naming the parts."""
+    as_of = _as_of(ctx)
+    unsigned = _present(old_parts, ["claim_no", "part", "signed", ROW])
+    unsigned = unsigned[~unsigned["signed"].fillna(False).astype(bool)]
+    settled = _present(claims, ["claim_no", "insurer", "plate", "settled_date"]).drop_duplicates("claim_no")
+    settled = settled[settled["settled_date"] <= as_of]  # an empty date compares False: not settled
+    merged = unsigned[["claim_no", "part", ROW]].merge(
+        settled[["claim_no", "insurer", "plate", "settled_date"]], on="claim_no")
+    merged["days_waiting"] = _days(as_of, merged["settled_date"])
+    merged = merged[merged["days_waiting"] > ctx.thresholds.old_parts_days]
+    if merged.empty:
+        return pd.DataFrame({c: pd.Series(dtype=merged[c].dtype if c in merged else "str")
+                             for c in OLD_PARTS_COLUMNS})
+    grouped = merged.groupby("claim_no", sort=False)
+    cases = grouped.agg(insurer=("insurer", "first"), plate=("plate", "first"), settled_date=("settled_date", "first"),
+                        days_waiting=("days_waiting", "first"), _row=(ROW, "min"))
+    names: dict[str, list[str]] = {}  # one pass over the flagged parts; a groupby lambda costs ms per case
+    for claim, part in zip(merged["claim_no"].tolist(), merged["part"].tolist()):
+        if isinstance(part, str):
+            names.setdefault(claim, []).append(part)
+    cases["parts"] = ["、".join(names.get(claim, ())) for claim in cases.index]
+    cases = cases.reset_index().sort_values(["settled_date", "claim_no"], kind="stable")
+    return cases.loc[:, list(OLD_PARTS_COLUMNS)].reset_index(drop=True)
+
+
+def commission_uncollected(settlements: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """§4.6, §4.9.4: a month's commission still short more than commission_months months after the
+    end of that month: write it off against profit in full (全额冲减利润).
+
+    "More than 3 months after the end of 2026-07" is read as: after the end of 2026-10, so the
+    flag shows from 2026-11-01 **[decision]**.
+    """
+    as_of = _as_of(ctx)
+    s = settlements[["month", "insurer", "amount_due", "received_date", "received_amount", ROW]]
+    s = s[s["month"].notna()].copy()
+    arrived = s["received_date"].isna() | (s["received_date"] <= as_of)
+    s["received_amount"] = _fen(s["received_amount"].where(arrived).fillna(0.0))
+    s["amount_due"] = _fen(s["amount_due"].fillna(0.0))
+    s["outstanding"] = _fen(s["amount_due"] - s["received_amount"])
+    # months counted from year 0: "2026-07" + 3 months ends with month index of 2026-10
+    index = s["month"].str.slice(0, 4).astype("int64") * 12 + s["month"].str.slice(5, 7).astype("int64") - 1
+    last = index + ctx.thresholds.commission_months
+    first_after = pd.to_datetime(pd.DataFrame({"year": (last + 1) // 12, "month": (last + 1) % 12 + 1, "day": 1}))
+    s["written_down_after"] = (first_after - pd.Timedelta(days=1)).astype("datetime64[ns]")
+    flagged = s[(s["outstanding"] > 0) & (as_of > s["written_down_after"])]
+    flagged = flagged.sort_values(["month", "insurer"], kind="stable")
+    return flagged.loc[:, list(COMMISSION_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class MoneyFlags:
+    """Everything the overdue command reports (ARCHITECTURE.md: the `overdue` JSON keys)."""
+
+    as_of: dt.date
+    overdue: pd.DataFrame
+    returned: pd.DataFrame
+    tp_refunds: pd.DataFrame
+    old_parts: pd.DataFrame
+    commission: pd.DataFrame
+    bands: dict[str, int]
+    undated_handovers: pd.DataFrame  # handovers with no 交接日期: no due date can be set
+
+    @property
+    def outstanding_total(self) -> float:
+        return round(float(self.overdue["outstanding"].sum()), 2)
+
+
+def money_flags(registers: Registers, ctx: Context) -> MoneyFlags:
+    handovers, claims = registers["handovers"], registers["claims"]
+    cases = _cases(handovers, registers["payments"], claims, ctx)
+    return MoneyFlags(
+        as_of=ctx.as_of,
+        overdue=_overdue(cases, ctx),
+        returned=_returned(cases),
+        tp_refunds=third_party_waiting(registers["tp_refunds"], ctx),
+        old_parts=old_parts_unsigned(claims, registers["old_parts"], ctx),
+        commission=commission_uncollected(registers["commission_settlements"], ctx),
+        bands=band_counts(claims, ctx),
+        undated_handovers=handovers[handovers["handover_date"].isna()].reset_index(drop=True),
+    )
+
+
+def flags_json(flags: MoneyFlags) -> dict:
+    """The `overdue --json` object, with exactly the keys of ARCHITECTURE.md."""
+    return {
+        "overdue": json_records(flags.overdue, ("claim_no", "insurer", "handover_date", "due_date", "days_overdue",
+                                            "amount_due", "paid_amount", "outstanding", "band")),
+        "returned": json_records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
+        "tp_refunds": json_records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
+        "old_parts": json_records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
+        "commission": json_records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
+        "bands": dict(flags.bands),
+    }

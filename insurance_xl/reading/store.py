@@ -1,0 +1,292 @@
+"""Workbook(s) → Registers, reading sheets the way clerks really keep them.
+
+The header row is looked for below title rows, headers are matched through registers.py whatever
+their spacing, brackets or units, columns may come in any order, blank rows and 合计 rows are left
+out (and counted), and every other row is kept: a value that cannot be read becomes empty and a
+Finding. Sheets are read by fastexcel (Rust/calamine, measured fastest in bench/) as text, so an
+identifier is never turned into a number; registers.py decides how each column is parsed.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import zipfile
+import zlib
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import WorkbookUnreadable
+from ..findings import Finding, Location, Severity
+from .columns import Cells
+from ..tables import Registers, SheetLayout, empty_table
+from ..registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Kind, Register, normalize_header
+from ..xlsx.parts import column_letter
+from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
+from ..xlsx.grids import load_grids
+from .clerk_values import EXPECTED, KIND_RULE
+
+log = logging.getLogger(__name__)
+
+HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
+TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
+BACKUP_DIR = ".insurance-xl-backups"
+# Sheets this tool writes into clerks' workbooks; never read back as registers.
+OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明",
+              "续保短信名单", "续保电话名单", "月末对账"}  # the last three: written by the Excel face's buttons
+_TOTAL_NOISE = "[ \t\r\n\u3000:：]"
+
+
+def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
+    """Read a workbook, or every workbook in a folder (subfolders included), into Registers."""
+    root = Path(path)
+    files = list(workbook_files(root, skip_outputs))
+    if root.is_dir() and not files:
+        raise WorkbookUnreadable(root, "文件夹中没有 .xlsx/.xlsm 工作簿")
+    sheets: list[SheetRead] = []
+    unrecognised: list[tuple[str, str]] = []
+    for file in files:
+        name = str(file.relative_to(root)) if root.is_dir() else file.name
+        for item in read_workbook(file, name):
+            if isinstance(item, SheetRead):
+                sheets.append(item)
+            else:
+                unrecognised.append(item)
+    return assemble(sheets, unrecognised, str(root))
+
+
+def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
+    if not root.is_dir():
+        yield root
+        return
+    for file in sorted(root.rglob("*")):
+        rel = file.relative_to(root)
+        if any(part.startswith(".") or part == BACKUP_DIR for part in rel.parts):
+            continue
+        if file.name.startswith("~$") or file.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if skip_outputs and output_kind(file):
+            log.info("skipping %s: written by insurance-xl (%s)", rel, output_kind(file))
+            continue
+        yield file
+
+
+def output_kind(file: Path) -> str:
+    """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            if "docProps/custom.xml" not in archive.namelist():
+                return ""
+            with archive.open("docProps/custom.xml") as part:  # runs before the safety checks: read a bounded prefix
+                xml = part.read(65536).decode("utf-8", "replace")
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error):
+        return ""  # not ours to judge here: the reading checks refuse it with a reason
+    match = re.search(r'name="insurance-xl-kind"[^>]*>\s*<vt:lpwstr>([^<]*)<', xml)
+    return match[1] if match and match[1] != "store" else ""
+
+
+@dataclass
+class SheetRead:
+    layout: SheetLayout
+    table: pd.DataFrame
+    extras: pd.DataFrame
+    findings: list[Finding]
+
+
+def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]]:
+    """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
+    check_workbook_file(file)
+    grids = list(_load_grids(file))
+    for sheet, grid, col_offsets in grids:
+        item = read_grid(grid, name, sheet, col_offsets)
+        if item is not None:
+            yield item
+        elif grid.notna().to_numpy().any():
+            yield (name, sheet)
+
+
+def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
+    """Every sheet of one workbook (ours left out) as (name, grid of cell texts, column offsets),
+    exactly as the reader sees them: the integrity stamp of validated workbooks hashes these."""
+    check_workbook_file(file)
+    return list(_load_grids(file))
+
+
+def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
+    return load_grids(file, skip=OWN_SHEETS)
+
+
+def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets: list[int] | None = None,
+              register: str | None = None, only: Collection[str] | None = None) -> SheetRead | None:
+    """One sheet's cells (text, NaN for empty; row i is Excel row i+1) as a register, if it is one.
+
+    Used for workbooks on disk and for ranges of an open Excel book alike (`Cells`). With `only`,
+    just those columns are read (the others stay empty, and no extras are kept; every column still
+    decides which rows are blank or totals): the Excel face reads a five-year book for the columns
+    a button needs.
+    """
+    cells = grid if isinstance(grid, Cells) else Cells(grid)
+    offsets = col_offsets if col_offsets is not None else list(range(cells.shape[1]))
+    found = detect_register(sheet, cells.head(HEADER_SCAN_ROWS), REGISTERS[register] if register else None)
+    if found is None:
+        return None
+    return _parse_sheet(cells, offsets, *found, workbook, sheet, only)
+
+
+def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:
+    """The register a sheet holds and the index of its header row, or None.
+
+    A sheet named like a register is read as that register (its header row is the one matching
+    most of its headers); otherwise the row that matches most declared headers of any register
+    wins, and it must match at least three (two for the 3-column 设置).
+    """
+    named = only or register_for_sheet_name(sheet)
+    candidates = [named] if named else list(REGISTER_LIST)
+    best: tuple[int, float, int, Register] | None = None
+    rows = [[normalize_header(v) if isinstance(v, str) else "" for v in row] for row in head.itertuples(index=False)]
+    for reg in candidates:
+        for idx, cells in enumerate(rows):
+            matched = {c.key for c in (reg.match_header(cell) for cell in cells if cell) if c}
+            score = len(matched)
+            if score < (1 if named else min(3, len(reg.columns) - 1)):
+                continue
+            key = (score, score / len(reg.columns), -idx, reg)
+            if best is None or key[:3] > best[:3]:
+                best = key
+    if best is None:
+        return None
+    return best[3], -best[2]
+
+
+def register_for_sheet_name(sheet: str) -> Register | None:
+    name = normalize_header(sheet)
+    for reg in REGISTER_LIST:
+        if name in {normalize_header(n) for n in (reg.sheet, *reg.sheet_aliases)}:
+            return reg
+    for reg in REGISTER_LIST:  # '2026年客户管理统计明细表' and the like
+        if len(reg.sheet) >= 4 and normalize_header(reg.sheet) in name:
+            return reg
+    return None
+
+
+def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: int,
+                 workbook: str, sheet: str, only: Collection[str] | None = None) -> SheetRead:
+    height = cells.shape[0]
+    header_cells = cells.head(header_idx + 1).iloc[header_idx].tolist()
+    body = slice(header_idx + 1, height)
+    mapping: dict[int, Column] = {}
+    extras: dict[int, str] = {}
+    for pos, text in enumerate(header_cells):
+        col = reg.match_header(text) if isinstance(text, str) else None
+        if col and col.key not in {c.key for c in mapping.values()}:
+            mapping[pos] = col
+        elif isinstance(text, str) and text.strip():
+            extras[pos] = _display_header(text)
+        elif cells.texts(pos, body).filled().any():
+            extras[pos] = f"(列{column_letter(offsets[pos])})"
+
+    excel_rows = np.arange(header_idx + 2, height + 1, dtype="int64")
+    wanted = [pos for pos, col in mapping.items() if only is None or col.key in only]
+    texts = {pos: cells.texts(pos, body, numbers=mapping[pos].kind is Kind.MONEY) for pos in wanted}
+    if only is None:
+        texts.update({pos: cells.texts(pos, body) for pos in extras})
+    # every column decides which rows are blank or totals; the columns read anyway first, so the
+    # others are looked at only in the rows still blank, and for 合计 only where a cell holds 计
+    blank = np.ones(len(excel_rows), dtype=bool)
+    totals = np.zeros(len(excel_rows), dtype=bool)
+    for column in texts.values():
+        blank &= column.test(_blank_texts)
+        totals |= column.test(_total_texts)
+    for pos in sorted({*mapping, *extras} - set(texts)):
+        still = np.flatnonzero(blank)
+        if still.size:
+            blank[still] &= cells.texts(pos, still + header_idx + 1).test(_blank_texts)
+        maybe = np.flatnonzero(cells.containing(pos, body, "计"))
+        if maybe.size:
+            totals[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(_total_texts)
+    keep = ~blank & ~totals
+
+    layout = SheetLayout(
+        workbook=workbook, sheet=sheet, register=reg.key, header_row=header_idx + 1,
+        columns={c.key: (column_letter(offsets[p]), _display_header(header_cells[p])) for p, c in mapping.items()},
+        extras={h: column_letter(offsets[p]) for p, h in extras.items()},
+        rows_read=int(keep.sum()), blank_rows=int((blank & ~totals).sum()),
+        total_rows=[int(r) for r in excel_rows[totals]],
+    )
+    rows = excel_rows[keep]
+    table = empty_table(reg.key, len(rows))
+    findings: list[Finding] = []
+    for pos in wanted:
+        col = mapping[pos]
+        kept = texts[pos].take(keep)
+        values, bad = kept.parse(col)
+        table[col.key] = values.astype(table[col.key].dtype) if len(values) else table[col.key]
+        if bad.any():
+            letter, header = layout.columns[col.key]
+            for i in np.flatnonzero(bad.to_numpy()):
+                row = int(rows[i])
+                findings.append(Finding(
+                    reg.key, KIND_RULE[col.kind], Severity.ERROR,
+                    Location(workbook, sheet, row, header, f"{letter}{row}"),
+                    f"「{header}」无法识别为{EXPECTED[col.kind]}：{kept.text(i)!r}，已按空值处理",
+                    key=col.key,
+                ))
+    table[WORKBOOK] = workbook
+    table[SHEET] = sheet
+    table[ROW] = rows
+    for group in reg.needed_columns:
+        if not any(key in layout.columns for key in group):
+            names = "或".join(f"「{reg.column(k).header}」" for k in group)
+            findings.append(Finding(
+                reg.key, "read.missing_column", Severity.ERROR,
+                Location(workbook, sheet, layout.header_row, reg.column(group[0]).header),
+                f"第{layout.header_row}行表头缺少必填列{names}",
+                key=group[0],
+            ))
+    kept_extras = [texts[pos].take(keep).series() for pos in extras if pos in texts]
+    extra_frame = pd.concat(kept_extras, axis=1) if kept_extras else pd.DataFrame(index=range(len(rows)))
+    extra_frame.columns = [extras[pos] for pos in extras if pos in texts]
+    return SheetRead(layout, table, extra_frame, findings)
+
+
+def _blank_texts(texts: pd.Series) -> pd.Series:
+    return texts.str.strip().fillna("") == ""
+
+
+def _total_texts(texts: pd.Series) -> np.ndarray:
+    """合计/总计 labels, whatever spaces or colons surround them."""
+    totals = np.zeros(len(texts), dtype=bool)
+    maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
+    if maybe.any():  # rare: normalise only the candidates
+        labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
+        totals[maybe] = labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
+    return totals
+
+
+def _display_header(text: object) -> str:
+    """The header as the clerk wrote it, on one line."""
+    return re.sub(r"\s+", "", str(text)) if isinstance(text, str) else ""
+
+
+def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], source: str) -> Registers:
+    by_register: dict[str, list[SheetRead]] = {}
+    for item in sheets:
+        by_register.setdefault(item.layout.register, []).append(item)
+    tables, extras = {}, {}
+    findings: list[Finding] = []
+    layouts: list[SheetLayout] = []
+    for key in REGISTERS:
+        items = by_register.get(key, [])
+        parts = [i.table for i in items if len(i.table)]
+        tables[key] = pd.concat(parts, ignore_index=True) if parts else empty_table(key)
+        extra_parts = [i.extras for i in items if len(i.table)]
+        extras[key] = (pd.concat(extra_parts, ignore_index=True) if extra_parts
+                       else pd.DataFrame(index=range(len(tables[key]))))
+        for item in items:
+            layouts.append(item.layout)
+            findings.extend(item.findings)
+    return Registers(tables=tables, layouts=layouts, findings=findings, extras=extras,
+                     unrecognised=unrecognised, source=source)

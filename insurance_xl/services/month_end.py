@@ -1,0 +1,180 @@
+"""Month-end reconciliation of one insurer, end to end (§4.6): the library behind `reconcile`.
+
+statement (settings' column mapping) → period check → reconcile (pure) → lock state from the
+手续费结算台账 → optionally lock: the lines are kept in a snapshot beside the store (so a later run can
+say *what* changed) and a lock or adjustment row is appended to the ledger through a register
+appender (edit.append_register_rows: backup, lock-file refusal, atomic replace, nothing else touched).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from ..errors import RegisterMissing, WorkbookUnreadable
+from ..core.locks import LockState, amount_due, canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state
+from ..tables import Registers
+from ..core.reconcile import Reconciliation, reconcile
+from ..settings import Context
+from ..reading.statements import Statement, StatementForWrongMonth, StatementMapping, period_problem, read_statement
+from ..xlsx.save import atomic_write, check_not_open
+
+LOCKS_DIR = ".insurance-xl-locks"  # a dot folder: never read as part of the store
+
+
+class RegisterAppender(Protocol):
+    """Appends rows (columns = register keys) to a register's sheet in a workbook, safely."""
+
+    def __call__(self, path: str | Path, register_key: str, frame: pd.DataFrame): ...
+
+
+@dataclass
+class MonthEnd:
+    statement: Statement
+    rec: Reconciliation
+    lines: dict  # canonical lines of both sides (locks.canonical_lines)
+    fingerprint: str
+    state: LockState
+    snapshot: dict | None  # what was locked, when the month is locked and its snapshot is found
+    changes: pd.DataFrame | None  # since the lock; None when not locked or nothing to compare with
+
+    @property
+    def status(self) -> str:
+        """open (not locked), locked (unchanged since), changed (other lines than when locked)."""
+        if not self.state.locked:
+            return "open"
+        return "locked" if self.fingerprint == self.state.fingerprint else "changed"
+
+
+@dataclass(frozen=True)
+class RecordedLock:
+    workbook: Path
+    sheet: str
+    rows: tuple[int, ...]
+    month: str
+    adjusts: str | None
+    amount_due: float
+    fingerprint: str
+    snapshot: Path
+    backup: Path | None = None
+    added_headers: tuple[str, ...] = ()
+
+
+def statement_mapping(ctx: Context, insurer: str) -> StatementMapping:
+    return StatementMapping.from_settings(ctx.settings.insurer(insurer).statement, insurer)
+
+
+def reconcile_month(registers: Registers, ctx: Context, insurer: str, month: str, statement_path: str | Path, *,
+                    locks_dir: Path | None = None, accept_suggested: bool = False) -> MonthEnd:
+    """Read the statement, refuse one for another month, reconcile, and compare with any lock."""
+    registers.require({"policies": ("policy_no", "insurer", "channel", "issue_date")})
+    mapping = statement_mapping(ctx, insurer)
+    statement = read_statement(statement_path, mapping)
+    problem = period_problem(statement, month)
+    if problem:
+        raise StatementForWrongMonth(problem)
+    rec = reconcile(registers["policies"], statement.lines, insurer, month, ctx, statement_fields=statement.fields,
+                    policy_prefix=mapping.policy_prefix, accept_suggested=accept_suggested)
+    lines = canonical_lines(rec)
+    print_ = fingerprint(lines)
+    state = lock_state(registers["commission_settlements"], insurer, month)
+    snapshot = load_snapshot(locks_dir, insurer, month, state.fingerprint) if state.locked and locks_dir else None
+    changes = changes_since_lock(snapshot["lines"], lines) if snapshot and print_ != state.fingerprint else None
+    return MonthEnd(statement, rec, lines, print_, state, snapshot, changes)
+
+
+def locks_dir(store: str | Path) -> Path:
+    root = Path(store)
+    return root / LOCKS_DIR if root.is_dir() else root.parent / LOCKS_DIR / root.stem
+
+
+def _snapshot_path(folder: Path, insurer: str, month: str, print_: str) -> Path:
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", insurer)
+    return folder / f"{month}-{safe}-{print_}.json"
+
+
+def load_snapshot(folder: Path | None, insurer: str, month: str, print_: str) -> dict | None:
+    """The lines locked under `print_`, if their snapshot is there and still has that fingerprint."""
+    if folder is None or not print_:
+        return None
+    path = _snapshot_path(folder, insurer, month, print_)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if fingerprint(data.get("lines", {})) == print_ else None
+
+
+def ledger_workbook(store: str | Path, registers: Registers) -> Path:
+    """The workbook holding the 手续费结算台账 (a single-workbook store gains the sheet if it lacks it)."""
+    root = Path(store)
+    layouts = [lay for lay in registers.layouts if lay.register == "commission_settlements"]
+    if layouts:
+        return root / layouts[0].workbook if root.is_dir() else root
+    if root.is_dir():
+        raise RegisterMissing(root, "找不到手续费结算台账，无法锁定对账月份；请先建立该登记表")
+    return root
+
+
+def record_lock(store: str | Path, registers: Registers, result: MonthEnd, as_of: dt.date,
+                append: RegisterAppender, payload: dict) -> RecordedLock:
+    """Lock the month (or book an adjustment to a locked one) in the ledger, snapshot first.
+
+    The snapshot is written before the ledger row: a failure in between leaves an unused snapshot,
+    never a lock whose lines are lost.
+    """
+    if result.status == "locked":
+        raise ValueError("month already locked with these lines: nothing to record")
+    row = lock_row(result.rec, result.state, result.fingerprint, as_of)
+    book = ledger_workbook(store, registers)
+    check_not_open(book)  # the clerk has the store open: refuse before writing anything
+    folder = locks_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    snap = _snapshot_path(folder, result.rec.insurer, result.rec.month, result.fingerprint)
+    body = json.dumps({"insurer": result.rec.insurer, "month": result.rec.month, "fingerprint": result.fingerprint,
+                       "locked_on": as_of.isoformat(), "lines": result.lines, "result": payload},
+                      ensure_ascii=False, indent=1, default=str)
+    atomic_write(snap, lambda tmp: tmp.write_text(body, encoding="utf-8"), keep_backup=False,
+                 verify=_verify_snapshot)
+    appended = append(book, "commission_settlements", row)
+    first = row.iloc[0]
+    return RecordedLock(book, getattr(appended, "sheet", ""), tuple(getattr(appended, "rows", ())), first["month"],
+                        first["adjusts"], round(float(first["amount_due"]), 2), result.fingerprint, snap,
+                        getattr(appended, "backup", None), tuple(getattr(appended, "added_headers", ())))
+
+
+def _verify_snapshot(path: Path) -> None:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise WorkbookUnreadable(path, f"写入后校验失败：{exc}") from None
+
+
+def lock_json(result: MonthEnd, recorded: RecordedLock | None = None) -> dict:
+    state = result.state
+    out: dict[str, object] = {
+        "status": result.status,
+        "fingerprint": result.fingerprint,
+        "locked_fingerprint": state.fingerprint or None,
+        "locked_on": state.locked_on.isoformat() if state.locked_on else None,
+        "ledger_rows": list(state.rows),
+        "amount_due_locked": round(state.amount_due / 100, 2) if state.locked else None,
+        "amount_due_now": round(amount_due(result.rec) / 100, 2),
+        "changes": None,
+        "recorded": None,
+    }
+    if result.changes is not None:
+        out["changes"] = [{k: (None if pd.isna(v) else (round(int(v) / 100, 2) if k.endswith(("_before", "_after"))
+                                                         else v)) for k, v in r.items()}
+                          for r in result.changes.to_dict("records")]
+    if recorded:
+        out["recorded"] = {"workbook": str(recorded.workbook), "sheet": recorded.sheet, "rows": list(recorded.rows),
+                           "month": recorded.month, "adjusts": recorded.adjusts, "amount_due": recorded.amount_due,
+                           "fingerprint": recorded.fingerprint, "backup": str(recorded.backup) if recorded.backup
+                           else None, "added_headers": list(recorded.added_headers)}
+    return out

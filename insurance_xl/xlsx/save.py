@@ -1,0 +1,135 @@
+"""Saving workbooks safely: refuse while open, backups, temp file + fsync + verify + atomic replace."""
+from __future__ import annotations
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from openpyxl import Workbook
+from openpyxl.packaging.custom import StringProperty
+from ..errors import WorkbookLocked, WorkbookUnreadable
+
+
+BACKUP_DIR = ".insurance-xl-backups"
+
+BACKUPS_KEPT = 10
+
+KIND_PROPERTY = "insurance-xl-kind"
+
+
+def lock_files(path: Path) -> list[Path]:
+    """Lock files showing the workbook open: Excel's ~$name, LibreOffice's .~lock.name#."""
+    folder, name = path.parent, path.name
+    candidates = [folder / f"~${name}", folder / f"~${name[2:]}", folder / f".~lock.{name}#"]
+    return [c for c in candidates if c.exists()]
+
+
+def check_not_open(path: Path) -> None:
+    locks = lock_files(path)
+    if locks:
+        raise WorkbookLocked(path, locks[0].name)
+
+
+def backup(path: Path, now: dt.datetime | None = None) -> Path:
+    """Copy `path` into .insurance-xl-backups/ with a timestamp; keep the newest BACKUPS_KEPT."""
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S-%f")
+    folder = path.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{path.stem}.{stamp}{path.suffix}"
+    data = path.read_bytes()
+    with open(target, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_dir(folder)
+    olds = sorted(folder.glob(f"{glob_escape(path.stem)}.*{path.suffix}"))
+    for old in olds[:-BACKUPS_KEPT]:
+        old.unlink()
+    return target
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup: bool = True,
+                 verify: Callable[[Path], None] | None = None, now: dt.datetime | None = None) -> Path | None:
+    """Write a workbook through `write(temp_path)` and swap it in atomically.
+
+    Returns the backup made of the old file (None when there was no old file or no backup asked).
+    """
+    target = Path(path)
+    check_not_open(target)
+    made = backup(target, now) if keep_backup and target.exists() else None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        _keep_mode(target, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        (verify or verify_workbook)(tmp)
+        check_not_open(target)  # opened while we were writing: leave the clerk's file alone
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return made
+
+
+def _keep_mode(target: Path, tmp: Path) -> None:
+    """mkstemp makes the temp file 0600: give it the old file's permissions (a store on a shared
+    folder must stay readable by the others), or the umask's default for a new file."""
+    if target.exists():
+        shutil.copymode(target, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+
+
+def verify_workbook(path: Path) -> None:
+    """Re-open a freshly written workbook: it must pass the reading checks and list its sheets."""
+    from .safety import check_workbook_file
+    from .grids import load_grids
+
+    check_workbook_file(path)
+    try:
+        for _ in load_grids(path, rows=1):
+            pass
+    except WorkbookUnreadable as exc:
+        raise WorkbookUnreadable(path, f"写入后校验失败：{exc.reason}") from None
+
+
+def save_workbook(wb: Workbook, path: str | Path, *, keep_backup: bool = True, kind: str | None = None,
+                  now: dt.datetime | None = None) -> Path | None:
+    """Save an openpyxl workbook atomically; `kind` marks it as an insurance-xl output."""
+    if kind:
+        stamp_kind(wb, kind)
+    return atomic_write(path, lambda tmp: wb.save(tmp), keep_backup=keep_backup, now=now)
+
+
+def stamp_kind(wb: Workbook, kind: str) -> None:
+    """Mark a workbook we wrote (report, call list…) so that reading a store folder skips it."""
+    props = wb.custom_doc_props
+    for prop in list(props):
+        if prop.name == KIND_PROPERTY:
+            props.props.remove(prop)
+    props.append(StringProperty(name=KIND_PROPERTY, value=kind))
