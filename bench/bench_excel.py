@@ -21,17 +21,18 @@ BAR_SECONDS = 2.0
 
 def book_sheets(store: BenchStore) -> dict[str, list[list[object]]]:
     """The store's sheets (every workbook of a folder) with 看板 asking for last month, and 设置."""
-    from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
-    from insurance_xl.core.kpi import as_of_month
+    from insurance_xl.outputs import BOARD_SHEET
+    from insurance_xl.excel.layout import AS_OF, MONTH
+    from insurance_xl.core.months import previous_month
     from insurance_xl.reading.store import workbook_files
     from tests.remote_book import settings_rows, workbook_sheets
 
     board: list[list[object]] = [[None, None] for _ in range(max(MONTH.row, AS_OF.row))]
-    board[MONTH.row - 1][1] = as_of_month(store.ctx.as_of)
+    board[MONTH.row - 1][1] = previous_month(store.ctx.as_of)
     board[AS_OF.row - 1][1] = store.ctx.as_of
-    sheets: dict[str, list[list[object]]] = {BOARD: board}
+    sheets: dict[str, list[list[object]]] = {BOARD_SHEET: board}
     for file in workbook_files(Path(store.path)):
-        for name, rows in workbook_sheets(file, skip=(BOARD, "设置")).items():
+        for name, rows in workbook_sheets(file, skip=(BOARD_SHEET, "设置")).items():
             sheets[name if name not in sheets else f"{name}-{file.stem}"[:31]] = rows
     sheets["设置"] = settings_rows(store.ctx.settings)
     return sheets
@@ -47,11 +48,12 @@ def run(store: BenchStore) -> list[str]:
     import xlwings as xw
 
     from insurance_xl.excel.macros import refresh_kpis_in
-    from insurance_xl.core.kpi import as_of_month, monthly_kpis
+    from insurance_xl.core.kpi import monthly_kpis
+    from insurance_xl.core.months import previous_month
 
     payload = book_json(book_sheets(store))
     policies = len(store.registers["policies"])
-    month = as_of_month(store.ctx.as_of)
+    month = previous_month(store.ctx.as_of)
 
     def press() -> object:
         book = xw.Book(json=payload)

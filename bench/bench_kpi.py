@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from insurance_xl.core.kpi import as_of_month, monthly_kpis
+from insurance_xl.core.kpi import monthly_kpis
+from insurance_xl.core.months import previous_month
 
 try:
     from .common import BenchStore, timed
@@ -22,7 +23,7 @@ except ImportError:  # run as a script
 
 
 def run(store: BenchStore, month: str | None = None) -> list[str]:
-    month = month or as_of_month(store.ctx.as_of)
+    month = month or previous_month(store.ctx.as_of)
     registers, ctx = store.registers, store.ctx
     fast, result = timed(lambda: monthly_kpis(registers, ctx, month), repeat=3)
     slow, reference = timed(lambda: reference_kpis(registers, ctx, month))

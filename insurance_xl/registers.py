@@ -112,6 +112,7 @@ def _header_index(register_key: str) -> dict[str, Column]:
 YES_NO = ("是", "否")
 THIRD_PARTY_TIERS = ("5万", "10万", "15万", "20万", "30万", "50万", "100万", "100万以上")  # §1.3.1 Q3
 CHANNELS = ("本店", "他处")
+HERE, ELSEWHERE = CHANNELS  # 本店: written here; 他处: known to be insured elsewhere
 BUSINESS_TYPES = ("新保", "续保", "转保")
 CONTACT_METHODS = ("短信", "电话")
 OUTCOMES = ("已续保", "考虑中", "已在他处投保", "无法联系", "拒绝", "车辆已售/报废")

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 
 from insurance_xl.writing.call_list_book import SHEETS, call_list_paths
 from insurance_xl.cli import main
-from insurance_xl.reading.store import output_kind, read_store
+from insurance_xl.reading.store import read_store
+from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.registers import OUTCOMES, REGISTERS
 
 from .conftest import sample

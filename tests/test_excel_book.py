@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from insurance_xl.excel.book import BookInputError, board_as_of, board_month, read_book, write_table
 from insurance_xl.excel.cells import cell_grid
-from insurance_xl.excel.layout import AS_OF, BOARD, MONTH
+from insurance_xl.outputs import BOARD_SHEET
+from insurance_xl.excel.layout import AS_OF, MONTH
 from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, WORKBOOK
 from insurance_xl.reading.clerk_values import cell_text
@@ -56,20 +57,20 @@ def test_cells_typed_in_excel_become_the_texts_the_file_reader_sees():
 
 
 def test_board_month_defaults_to_the_month_before_as_of_and_accepts_what_excel_stores(remote):
-    assert board_month(remote({BOARD: board_rows()}), dt.date(2026, 11, 24)) == "2026-10"
-    assert board_month(remote({BOARD: board_rows("2026-09")}), dt.date(2026, 11, 24)) == "2026-09"
+    assert board_month(remote({BOARD_SHEET: board_rows()}), dt.date(2026, 11, 24)) == "2026-10"
+    assert board_month(remote({BOARD_SHEET: board_rows("2026-09")}), dt.date(2026, 11, 24)) == "2026-09"
     # Excel turns a typed 2026-9 into a date: the first of the month
-    assert board_month(remote({BOARD: board_rows(dt.datetime(2026, 9, 1))}), dt.date(2026, 11, 24)) == "2026-09"
-    assert board_as_of(remote({BOARD: board_rows()}), dt.date(2026, 11, 24)) == dt.date(2026, 11, 24)
-    assert board_as_of(remote({BOARD: board_rows(None, dt.datetime(2026, 10, 2))}), dt.date(2030, 1, 1)) == \
+    assert board_month(remote({BOARD_SHEET: board_rows(dt.datetime(2026, 9, 1))}), dt.date(2026, 11, 24)) == "2026-09"
+    assert board_as_of(remote({BOARD_SHEET: board_rows()}), dt.date(2026, 11, 24)) == dt.date(2026, 11, 24)
+    assert board_as_of(remote({BOARD_SHEET: board_rows(None, dt.datetime(2026, 10, 2))}), dt.date(2030, 1, 1)) == \
         dt.date(2026, 10, 2)
 
 
 def test_a_month_the_clerk_mistyped_stops_with_a_message_naming_the_cell(remote):
-    with pytest.raises(BookInputError, match=f"{BOARD}!{MONTH.cell}「月份」不是月份：'十月'"):
-        board_month(remote({BOARD: board_rows("十月")}), dt.date(2026, 11, 24))
+    with pytest.raises(BookInputError, match=f"{BOARD_SHEET}!{MONTH.cell}「月份」不是月份：'十月'"):
+        board_month(remote({BOARD_SHEET: board_rows("十月")}), dt.date(2026, 11, 24))
     with pytest.raises(BookInputError, match="「评估日期」不是日期"):
-        board_as_of(remote({BOARD: board_rows(None, "昨天")}), dt.date(2026, 11, 24))
+        board_as_of(remote({BOARD_SHEET: board_rows(None, "昨天")}), dt.date(2026, 11, 24))
 
 
 def test_a_table_is_written_in_one_block_with_text_formats_first_and_formulas_kept_as_text(remote):
@@ -138,11 +139,11 @@ def assert_same_grid(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def test_button_sheets_come_after_the_board_in_a_fixed_order_and_are_reused(remote):
     from insurance_xl.excel.book import output_sheet
-    from insurance_xl.excel.layout import OUTPUT_SHEETS
+    from insurance_xl.outputs import BUTTON_SHEETS
 
-    book = remote({BOARD: [[None]], "客户管理统计明细表": [[None]], "设置": [[None]]})
-    for name in reversed(OUTPUT_SHEETS):
+    book = remote({BOARD_SHEET: [[None]], "客户管理统计明细表": [[None]], "设置": [[None]]})
+    for name in reversed(BUTTON_SHEETS):
         output_sheet(book, name)
-    output_sheet(book, OUTPUT_SHEETS[0]).range("A1").value = "again"
-    assert [s.name for s in book.sheets] == [BOARD, *OUTPUT_SHEETS, "客户管理统计明细表", "设置"]
-    assert [a["func"] for a in book.json()["actions"]].count("addSheet") == len(OUTPUT_SHEETS)
+    output_sheet(book, BUTTON_SHEETS[0]).range("A1").value = "again"
+    assert [s.name for s in book.sheets] == [BOARD_SHEET, *BUTTON_SHEETS, "客户管理统计明细表", "设置"]
+    assert [a["func"] for a in book.json()["actions"]].count("addSheet") == len(BUTTON_SHEETS)

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from insurance_xl import cli
 from insurance_xl.excel import macros
 from insurance_xl.excel.book import BookInputError
-from insurance_xl.excel.layout import (AS_OF, BOARD, INSURER, MONTH, OVERDUE_SHEET, PHONE_SHEET, RECONCILE_SHEET,
-                                       SMS_SHEET, STATEMENT, STATUS_ROW, VALIDATION_SHEET)
+from insurance_xl.outputs import BOARD_SHEET, OVERDUE_SHEET, PHONE_SHEET, RECONCILE_SHEET, RESULTS_SHEET, SMS_SHEET
+from insurance_xl.excel.layout import AS_OF, INSURER, MONTH, STATEMENT, STATUS_ROW
 from insurance_xl.excel.results import OVERDUE_COLOR, VALIDATION_COLUMNS
 from insurance_xl.registers import REGISTERS
 from insurance_xl.settings import load_settings
@@ -35,7 +35,7 @@ def store_sheets() -> dict[str, list[list[object]]]:
     rows: list[list[object]] = [[None, None] for _ in range(max(MONTH.row, AS_OF.row, INSURER.row, STATEMENT.row))]
     rows[MONTH.row - 1][1] = MONTH_TEXT
     rows[AS_OF.row - 1][1] = dt.datetime.fromisoformat(AS_OF_DAY)
-    sheets = {BOARD: rows, **workbook_sheets(sample("store.xlsx"))}
+    sheets = {BOARD_SHEET: rows, **workbook_sheets(sample("store.xlsx"))}
     sheets["设置"] = settings_rows(load_settings(sample("settings.toml")))
     return sheets
 
@@ -68,7 +68,7 @@ def test_refresh_kpis_writes_the_numbers_of_kpi_json(remote, store_sheets):
 
     book = remote(store_sheets)
     kpis = macros.refresh_kpis_in(book, LATER)
-    cells = written(book, list(store_sheets), BOARD)
+    cells = written(book, list(store_sheets), BOARD_SHEET)
     expected = cli_json("kpi", "--month", MONTH_TEXT)
     assert cells[(STATUS_ROW, 2)] == f"{MONTH_TEXT} · 评估日期 {AS_OF_DAY}"
     for cell in board.rate_cells():
@@ -78,7 +78,7 @@ def test_refresh_kpis_writes_the_numbers_of_kpi_json(remote, store_sheets):
         assert cells[(cell.row, 2)] == expected[cell.key], cell.key
     for cell in board.count_cells():
         assert cells[(cell.row, 2)] == expected["counts"][cell.key], cell.key
-    insurers = sheet_rows(book, list(store_sheets), BOARD, board.BREAKDOWN_TOP + 1)
+    insurers = sheet_rows(book, list(store_sheets), BOARD_SHEET, board.BREAKDOWN_TOP + 1)
     assert [r["保单数"] for r in insurers] == kpis.by_insurer["policies"].tolist()
 
 
@@ -88,13 +88,13 @@ def test_validate_lists_every_finding_of_validate_json_errors_first_in_red(remot
     expected = cli_json("validate")
     start = list(store_sheets)
     header = {c.key: c.header for c in VALIDATION_COLUMNS}
-    rows = sheet_rows(book, start, VALIDATION_SHEET, 3)
+    rows = sheet_rows(book, start, RESULTS_SHEET, 3)
     key = lambda sheet, row, column, rule: (sheet, row or None, column or None, rule)  # noqa: E731 ("" = empty)
     assert sorted(key(r[header["sheet"]], r[header["row"]], r[header["column"]], r[header["rule"]]) for r in rows) == \
         sorted(key(f["sheet"], f["row"], f["column"], f["rule"]) for f in expected["findings"])
     assert (validation.errors, validation.warnings) == (expected["errors"], expected["warnings"])
     colours = [(a["start_row"] + 1, a["row_count"], a["args"][0]) for a in actions(book, start, "setRangeColor",
-                                                                                     VALIDATION_SHEET)]
+                                                                                     RESULTS_SHEET)]
     assert colours[-2:] == [(4, expected["errors"], "#FFC7CE"),
                             (4 + expected["errors"], expected["warnings"], "#FFEB9C")]
 
@@ -143,10 +143,10 @@ def test_monthly_report_writes_the_report_the_cli_writes(remote, store_sheets, t
 
 def with_board(store_sheets: dict, **cells: object) -> dict:
     sheets = dict(store_sheets)
-    sheets[BOARD] = [list(r) for r in store_sheets[BOARD]]
+    sheets[BOARD_SHEET] = [list(r) for r in store_sheets[BOARD_SHEET]]
     for item in (MONTH, AS_OF, INSURER, STATEMENT):
         if item.key in cells:
-            sheets[BOARD][item.row - 1][1] = cells[item.key]
+            sheets[BOARD_SHEET][item.row - 1][1] = cells[item.key]
     return sheets
 
 
@@ -188,7 +188,7 @@ def test_a_mistyped_month_ends_in_a_message_box_not_a_traceback(remote, store_sh
     book = remote(with_board(store_sheets, month="十月"))
     macros.run_button(book, "刷新看板", macros.refresh_kpis_in, LATER)
     alerts = [a["args"] for a in book.json()["actions"] if a["func"] == "alert"]
-    assert alerts == [[f"{BOARD}!{MONTH.cell}「月份」不是月份：'十月'，请填写如 2026-10", "刷新看板", "ok", "critical", ""]]
+    assert alerts == [[f"{BOARD_SHEET}!{MONTH.cell}「月份」不是月份：'十月'，请填写如 2026-10", "刷新看板", "ok", "critical", ""]]
 
 
 def test_a_missing_register_is_named_in_the_message_box(remote, store_sheets):
@@ -201,7 +201,7 @@ def test_a_missing_register_is_named_in_the_message_box(remote, store_sheets):
 
 def test_a_bug_shows_one_line_not_a_traceback(remote, store_sheets, monkeypatch):
     monkeypatch.delenv("INSURANCE_XL_DEBUG", raising=False)
-    book = remote({BOARD: store_sheets[BOARD]})
+    book = remote({BOARD_SHEET: store_sheets[BOARD_SHEET]})
 
     def broken(book, today):
         raise ZeroDivisionError("x")
@@ -213,7 +213,7 @@ def test_a_bug_shows_one_line_not_a_traceback(remote, store_sheets, monkeypatch)
 
 def test_the_report_and_reconciliation_need_a_saved_workbook(remote, store_sheets):
     with pytest.raises(BookInputError, match="请先把工作簿保存"):
-        macros.book_folder(remote({BOARD: store_sheets[BOARD]}))
+        macros.book_folder(remote({BOARD_SHEET: store_sheets[BOARD_SHEET]}))
 
 
 def test_the_kpis_read_only_the_columns_kpi_declares(store_sheets, remote):

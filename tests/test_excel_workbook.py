@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 
 from insurance_xl.excel import macros
 from insurance_xl.excel.build import TARGET, build_workbook, read_modules
-from insurance_xl.excel.layout import BOARD, BUTTONS, CONF_ROWS, CONF_SHEET, INPUTS
+from insurance_xl.outputs import BOARD_SHEET, CONF_SHEET
+from insurance_xl.excel.layout import BUTTONS, CONF_ROWS, INPUTS
 from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS
 
@@ -103,11 +104,11 @@ def test_vba_project_is_the_pinned_xlwings_release_without_its_sample_macro(buil
 def test_register_sheets_are_tables_with_the_declared_headers_formats_and_dropdowns(loaded):
     wb = loaded
     names = wb.sheetnames
-    assert names[0] == BOARD and names[-2:] == [REGISTERS["settings"].sheet, CONF_SHEET]
+    assert names[0] == BOARD_SHEET and names[-2:] == [REGISTERS["settings"].sheet, CONF_SHEET]
     assert names[1:-2] == [REGISTERS[k].sheet for k in DATA_REGISTERS]
     for key in DATA_REGISTERS:
         check_template(wb, key)
-    board = wb[BOARD]
+    board = wb[BOARD_SHEET]
     for item in INPUTS:
         assert board[f"A{item.row}"].value == item.label and board[item.cell].value is None
 

@@ -5,7 +5,8 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.reading.store import output_kind, workbook_files
+from insurance_xl.reading.store import workbook_files
+from insurance_xl.xlsx.properties import output_kind
 
 from .conftest import sample
 

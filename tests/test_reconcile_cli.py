@@ -12,10 +12,12 @@ import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
-from insurance_xl.demo.statements import demo_statements, layout_of, reconcile_demo_month
+from insurance_xl.demo.statements import demo_statements, layout_of
+from insurance_xl.services.main_job import reconcile_demo_month
 from insurance_xl.services.month_end import reconcile_month
 from insurance_xl.writing.reconciliation_book import reconciliation_json
-from insurance_xl.reading.store import output_kind, read_store
+from insurance_xl.reading.store import read_store
+from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.settings import Context, load_settings
 
 from .conftest import sample

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from insurance_xl.cli import main
 from insurance_xl.core.kpi import RATE_KEYS, monthly_kpis
-from insurance_xl.reading.store import output_kind, read_store
+from insurance_xl.reading.store import read_store
+from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.reading.reports import read_report
 from insurance_xl.writing.report_book import DATA_SHEET, build_report, report_data, write_report
 from insurance_xl.settings import Context, load_settings
@@ -176,9 +177,9 @@ def test_libreoffice_reads_back_the_values_of_kpi_json(report_file, tmp_path, ca
 
 def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):
     from insurance_xl.cli import run_monthly_report
-    from insurance_xl.core.kpi import as_of_month
+    from insurance_xl.core.months import previous_month
 
     registers, ctx = store
     path = run_monthly_report(registers, ctx, tmp_path)
     got = read_report(path)
-    assert path.parent == tmp_path and got.month == as_of_month(ctx.as_of) and got.store == "斯巴鲁京南店"
+    assert path.parent == tmp_path and got.month == previous_month(ctx.as_of) and got.store == "斯巴鲁京南店"

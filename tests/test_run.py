@@ -2,8 +2,9 @@
 import datetime as dt
 
 from insurance_xl.cli import main
-from insurance_xl.core.kpi import as_of_month
-from insurance_xl.reading.store import output_kind, read_store
+from insurance_xl.core.months import previous_month
+from insurance_xl.reading.store import read_store
+from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS
 
 
@@ -14,7 +15,7 @@ def test_run_builds_the_demo_store_and_writes_every_result_to_out(tmp_path, caps
     for key in DATA_REGISTERS:  # one line per register, each found
         assert REGISTERS[key].sheet in printed
     assert "未找到" not in printed
-    month = as_of_month(dt.date.today())
+    month = previous_month(dt.date.today())
     assert output_kind(out / "validated-store.xlsx") == "validated"
     assert [output_kind(p) for p in out.glob("催款清单-*.xlsx")] == ["overdue-list"]
     lists = list(out.glob("续保提醒-*.xlsx"))

@@ -13,7 +13,7 @@ from email import policy
 import pytest
 
 from insurance_xl.cli import main, run_monthly_report, settings_for
-from insurance_xl.core.kpi import as_of_month
+from insurance_xl.core.months import previous_month
 from insurance_xl.services.mail import SentLedger, message_key
 from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context
@@ -48,7 +48,7 @@ def messages(outbox):
 
 
 def test_schedule_once_builds_last_months_report_and_puts_it_in_the_outbox_once(desk, capsys):
-    month = as_of_month(dt.date.today())
+    month = previous_month(dt.date.today())
     assert main(["schedule", "--once", "--settings", "settings.toml"]) == 0
     (name, msg), = messages(desk / "out" / "outbox").items()
     report = desk / "out" / f"保险业务月报-{STORE}-{month}.xlsx"
@@ -122,7 +122,7 @@ def test_schedule_without_a_store_names_the_setting(desk, capsys):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_the_schedule_loop_stops_cleanly_on_a_signal(desk, sig):
     # last month already went out: the loop starts, checks, and waits for its next day
-    key = message_key(STORE, as_of_month(dt.date.today()), TO)
+    key = message_key(STORE, previous_month(dt.date.today()), TO)
     SentLedger.in_outbox(desk / "out" / "outbox").record({"key": key, "status": "sent"})
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "insurance_xl", "schedule", "--settings", "settings.toml"],

@@ -10,7 +10,8 @@ from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from ..services.month_end import lock_json, locks_dir, reconcile_month, record_lock
-    from ..writing.reconciliation_book import change_lines, reconciliation_json, reconciliation_workbook, summary_lines
+    from ..services.month_end import change_lines
+    from ..writing.reconciliation_book import reconciliation_json, reconciliation_workbook, summary_lines
     from ..reading.statements import StatementForWrongMonth
     from ..xlsx.save import save_workbook
 

@@ -35,7 +35,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..writing.call_list_book import write_call_lists
     from ..core.claims import money_flags
     from ..demo.store import write_demo_store
-    from ..core.kpi import as_of_month, monthly_kpis
+    from ..core.kpi import monthly_kpis
+    from ..core.months import previous_month
     from ..writing.overdue_book import write_overdue_workbook
     from ..core.renewals import call_lists
 
@@ -51,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in register_summary(registers):
         say("  " + line)
     run_validation(store, registers, ctx, out)
-    month = as_of_month(today)
+    month = previous_month(today)
     kpi = monthly_kpis(registers, ctx, month).to_json()
     say(f"{month} " + "，".join(f"{label} {percent(kpi[key])}" for key, label in
                                  (("first_insurance_rate", "首保率"), ("renewal_rate", "续保率"),
@@ -61,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     run_monthly_report(registers, ctx, out)
-    from ..demo.statements import reconcile_demo_month  # §4.6: last month against each insurer's statement
+    from ..services.main_job import reconcile_demo_month  # §4.6: last month against each insurer's statement
 
     for line in reconcile_demo_month(registers, ctx, out, args.seed):
         say(line)
@@ -73,9 +74,9 @@ def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:
     job sends it."""
     import dataclasses
 
-    from ..core.kpi import as_of_month
+    from ..core.months import previous_month
 
-    report = store_report_builder(lambda as_of: (registers, ctx), out)(as_of_month(ctx.as_of), ctx.as_of)
+    report = store_report_builder(lambda as_of: (registers, ctx), out)(previous_month(ctx.as_of), ctx.as_of)
     say(f"月报 {report.path}")
     if not ctx.settings.mail.to:
         say("  设置中没有收件人（mail.to），月报未放入发件箱")

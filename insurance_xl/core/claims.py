@@ -23,6 +23,7 @@ import pandas as pd
 from ..tables import Registers, json_records
 from ..registers import ROW
 from ..settings import Context
+from .money import round_to_fen
 
 BAND_SMALL, BAND_MIDDLE, BAND_LARGE = "小额", "5000-10000", "10000以上"
 BANDS: tuple[str, ...] = (BAND_SMALL, BAND_MIDDLE, BAND_LARGE)  # the JSON keys of `bands`
@@ -41,11 +42,6 @@ def _as_of(ctx: Context) -> pd.Timestamp:
 
 def _days(later: pd.Timestamp | pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.days.astype("Int64")
-
-
-def _fen(values: pd.Series) -> pd.Series:
-    """Money kept to the fen: 0.1 + 0.2 is 0.30, never 0.30000000000000004."""
-    return values.astype("float64").round(2)
 
 
 def case_bands(assessed: pd.Series, ctx: Context) -> pd.Series:
@@ -95,9 +91,9 @@ def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame
     cases.index.name = "claim_no"
     cases["insurer"] = cases["insurer"].fillna(cases["pay_insurer"]).fillna(cases["claim_insurer"])
     # no payments row: the handover's 交接金额 is due and nothing is paid (DOMAIN.md)
-    cases["amount_due"] = _fen(cases["pay_due"].fillna(cases["amount"]))
-    cases["paid_amount"] = _fen(cases["paid_amount"].fillna(0.0))
-    cases["outstanding"] = _fen(cases["amount_due"] - cases["paid_amount"])
+    cases["amount_due"] = round_to_fen(cases["pay_due"].fillna(cases["amount"]))
+    cases["paid_amount"] = round_to_fen(cases["paid_amount"].fillna(0.0))
+    cases["outstanding"] = round_to_fen(cases["amount_due"] - cases["paid_amount"])
     cases["returned"] = cases["returned"].fillna(False).astype(bool)
     cases["band"] = case_bands(cases["assessed"], ctx)
     cases["_row"] = cases[ROW].fillna(cases["pay_row"]).astype("Int64")
@@ -202,9 +198,9 @@ def commission_uncollected(settlements: pd.DataFrame, ctx: Context) -> pd.DataFr
     s = settlements[["month", "insurer", "amount_due", "received_date", "received_amount", ROW]]
     s = s[s["month"].notna()].copy()
     arrived = s["received_date"].isna() | (s["received_date"] <= as_of)
-    s["received_amount"] = _fen(s["received_amount"].where(arrived).fillna(0.0))
-    s["amount_due"] = _fen(s["amount_due"].fillna(0.0))
-    s["outstanding"] = _fen(s["amount_due"] - s["received_amount"])
+    s["received_amount"] = round_to_fen(s["received_amount"].where(arrived).fillna(0.0))
+    s["amount_due"] = round_to_fen(s["amount_due"].fillna(0.0))
+    s["outstanding"] = round_to_fen(s["amount_due"] - s["received_amount"])
     # months counted from year 0: "2026-07" + 3 months ends with month index of 2026-10
     index = s["month"].str.slice(0, 4).astype("int64") * 12 + s["month"].str.slice(5, 7).astype("int64") - 1
     last = index + ctx.thresholds.commission_months

@@ -8,16 +8,16 @@ bench/kpi_reference.py, and the tests hold the two to exact agreement).
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
 
-from .kpi_counts import COUNT_KEYS, MONEY_KEYS, RATES, declared, kpi_history, month_number, prepare
+from .kpi_counts import COUNT_KEYS, MONEY_KEYS, RATES, declared, kpi_history, prepare
 from ..tables import Registers
 from ..registers import FAILURE_REASONS, REGISTERS
 from ..settings import Context
+from .months import month_number, shift_month
 
 # §4.5.2: a contact that ended in one of these outcomes is a renewal failure, with or without a reason
 FAILED_OUTCOMES = (declared("contacts", "outcome", "已在他处投保"), declared("contacts", "outcome", "拒绝"))
@@ -178,10 +178,6 @@ class MonthlyKpis(Kpis):
         return self.month_kpis(shift_month(self.month, -12))
 
 
-def shift_month(month: str, by: int) -> str:
-    return str(pd.Period(month, "M") + by)
-
-
 def kpis_from_row(month: str, row: pd.Series) -> Kpis:
     counts = KpiCounts(**{f.name: int(row[f.name]) for f in fields(KpiCounts)})
     return Kpis(month, counts, *(round(float(row[k]), 2) for k in (*MONEY_KEYS, "commission_ytd")))
@@ -252,7 +248,3 @@ def renewal_failures(contacts: pd.DataFrame, month: str) -> pd.DataFrame:
     return pd.DataFrame({"reason": order, "vehicles": counts.to_numpy(dtype=np.int64),
                          "share": counts.to_numpy() / total if total else np.nan})
 
-
-def as_of_month(as_of: dt.date, back: int = 1) -> str:
-    """The month `back` months before the as-of date's month (last month by default)."""
-    return str(pd.Period(as_of, "M") - back)

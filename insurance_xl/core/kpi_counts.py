@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ..tables import Registers
-from ..registers import REGISTERS
+from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .vehicles import vehicle_codes
+from .money import fen_array
+from .months import day_months, month_ends, month_number
 
 NAT = np.iinfo(np.int64).min  # an empty date as a day or month number: below every window
 NEVER = np.iinfo(np.int64).max
@@ -29,7 +31,6 @@ def declared(register: str, column: str, value: str) -> str:
     return value
 
 
-HERE = declared("policies", "channel", "本店")
 NEW = declared("policies", "business_type", "新保")
 RENEWAL_TYPES = (declared("policies", "business_type", "续保"), declared("policies", "business_type", "转保"))
 
@@ -41,28 +42,8 @@ _MONEY_COLUMNS = {"premium_compulsory": "compulsory_premium", "premium_commercia
                   "commission": "commission"}
 
 
-def month_number(month: str) -> int:
-    """Months since 1970-01, the unit every per-month count is indexed by."""
-    return int(np.datetime64(month, "M").astype(np.int64))
-
-
 def _days(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-
-
-def day_months(days: np.ndarray) -> np.ndarray:
-    """Month numbers of day numbers (NAT stays NAT)."""
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
-def month_ends(months: np.ndarray) -> np.ndarray:
-    """Day number of the last day of each month."""
-    return (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
-
-
-def _fen(values: pd.Series) -> np.ndarray:
-    """Money as whole fen, so sums are exact (an empty amount is 0)."""
-    return np.rint(values.to_numpy(dtype="float64", na_value=0.0) * 100).astype(np.int64)
 
 
 def _flag(values: pd.Series) -> np.ndarray:
@@ -105,7 +86,7 @@ def prepare(registers: Registers, ctx: Context) -> Prepared:
         "issue_m": day_months(_days(pol["issue_date"])),
         "start_d": _days(start),
         "end_d": _days(end),
-        **{f"{key}_fen": _fen(pol[column]) for key, column in _MONEY_COLUMNS.items()},
+        **{f"{key}_fen": fen_array(pol[column]) for key, column in _MONEY_COLUMNS.items()},
     }
     s = {"vehicle": codes.ids["sales"], "own": codes.own["sales"], "sale_d": _days(sales["sale_date"])}
     c = {"vehicle": codes.ids["claims"], "report_m": day_months(_days(claims["report_date"])),

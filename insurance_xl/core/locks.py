@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .reconcile import OURS, THEIRS, Reconciliation, to_fen
+from .money import fen
+from .reconcile import OURS, THEIRS, Reconciliation
 from ..registers import ROW
 from .validation.common import fold_name
 
@@ -73,7 +74,7 @@ def lock_state(settlements: pd.DataFrame, insurer: str, month: str) -> LockState
         insurer=insurer, month=month,
         fingerprint=str(latest["fingerprint"].iloc[0]) if len(latest) else "",
         locked_on=latest["locked_on"].iloc[0].date() if len(latest) and pd.notna(latest["locked_on"].iloc[0]) else None,
-        amount_due=int(to_fen(rows["amount_due"]).sum()),
+        amount_due=int(fen(rows["amount_due"]).sum()),
         rows=tuple(int(r) for r in rows[ROW]),
     )
 

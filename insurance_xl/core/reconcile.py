@@ -16,7 +16,6 @@ Decisions where the spec is silent:
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,18 +25,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..findings import Finding, Location, Severity
-from ..reading.clerk_values import parse_ids
-from ..registers import REGISTERS, ROW, SHEET, WORKBOOK
+from ..registers import HERE, REGISTERS, ROW, SHEET, WORKBOOK
 from ..settings import Context
+from .money import fen, tolerance_fen
+from .texts import id_keys
+from .months import month_bounds
 
 OURS, THEIRS = "ours", "theirs"
 SPLIT = ("compulsory_premium", "commercial_premium")
 MONEY = ("compulsory_premium", "commercial_premium", "premium", "commission")
-
-
-def to_fen(values: pd.Series) -> pd.Series:
-    """Yuan (float, NaN = empty) → integer fen; empty counts 0 (reported by the caller)."""
-    return pd.Series(np.rint(values.fillna(0).to_numpy(dtype="float64") * 100).astype("int64"), index=values.index)
 
 
 def normalize_policy_no(values: pd.Series, prefix: str = "") -> pd.Series:
@@ -51,7 +47,7 @@ def normalize_policy_no(values: pd.Series, prefix: str = "") -> pd.Series:
 
 def _squeeze(values: pd.Series) -> pd.Series:
     """Identifiers as compared: full-width folded, no spaces, upper case (registers' `upper` columns)."""
-    return parse_ids(values.astype("str"), upper=True)[0]
+    return id_keys(values.astype("str"), upper=True)
 
 
 def isin_text(values: pd.Series, wanted: pd.Series) -> np.ndarray:
@@ -118,15 +114,10 @@ class Reconciliation:
         }
 
 
-def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = pd.Timestamp(dt.date.fromisoformat(f"{month}-01"))
-    return start, start + pd.offsets.MonthBegin(1)
-
-
 def our_policies(policies: pd.DataFrame, insurer: str, month: str) -> pd.DataFrame:
     """§4.6: our 本店 policies of the insurer with 出单日期 in the month."""
     start, end = month_bounds(month)
-    chosen = ((policies["channel"] == "本店") & same_name(policies["insurer"], insurer)
+    chosen = ((policies["channel"] == HERE) & same_name(policies["insurer"], insurer)
               & (policies["issue_date"] >= start) & (policies["issue_date"] < end))
     return policies[chosen.fillna(False).astype(bool)]
 
@@ -136,7 +127,7 @@ def reconcile(policies: pd.DataFrame, statement_lines: pd.DataFrame, insurer: st
               accept_suggested: bool = False) -> Reconciliation:
     """Our policies of `insurer` issued in `month` against the statement's lines."""
     fields = compared_fields(statement_fields)
-    tolerance = int(round(ctx.thresholds.reconcile_tolerance * 100))
+    tolerance = tolerance_fen(ctx.thresholds.reconcile_tolerance)
     ours_rows = our_policies(policies, insurer, month)
     ours = _lines(ours_rows, fields, policy_prefix, our_side=True)
     theirs = _lines(statement_lines, fields, policy_prefix, our_side=False)
@@ -194,9 +185,9 @@ def _lines(table: pd.DataFrame, fields: tuple[str, ...], prefix: str, our_side: 
     })
     for f in fields:
         if f == "premium" and our_side:
-            lines[f] = to_fen(table["compulsory_premium"]) + to_fen(table["commercial_premium"])
+            lines[f] = fen(table["compulsory_premium"]) + fen(table["commercial_premium"])
         else:
-            lines[f] = to_fen(table[f])
+            lines[f] = fen(table[f])
     premiums = [f for f in fields if f != "commission"]
     # plate + premium suggestions compare the premium both sides give (nothing to compare: no suggestion)
     lines["premium_total"] = lines[premiums].sum(axis=1).astype("Int64") if premiums else pd.NA
@@ -346,7 +337,7 @@ def _where_in_register(keys: pd.Series, policies: pd.DataFrame, prefix: str) -> 
         return hints
     issue = found["issue_date"].dt.strftime("%Y-%m-%d")
     reason = np.select(
-        [found["channel"].ne("本店").fillna(True), found["issue_date"].isna()],
+        [found["channel"].ne(HERE).fillna(True), found["issue_date"].isna()],
         ["投保渠道记为" + found["channel"].fillna("（空）").astype("str"), pd.Series("出单日期为空", index=found.index)],
         default="保险公司 " + found["insurer"].fillna("（空）").astype("str") + "，出单日期 " + issue.fillna(""),
     )

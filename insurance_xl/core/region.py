@@ -16,12 +16,11 @@ Pure rules take StoreReport values; `read_report` (the one function touching fil
 hidden `_data` sheet the report writes.
 """
 from __future__ import annotations
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 import pandas as pd
-from .kpi import shift_month
 from ..settings import RegionSettings, RegionStore
+from .months import day_in_month, shift_month
 
 
 ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
@@ -78,8 +77,7 @@ def _plain(value: object) -> object:
 
 def due_date(month: str, due_day: int) -> dt.date:
     """The report for `month` is due by day `due_day` of the next month (clamped to its length)."""
-    nxt = pd.Period(month, "M") + 1
-    return dt.date(nxt.year, nxt.month, min(due_day, calendar.monthrange(nxt.year, nxt.month)[1]))
+    return day_in_month(shift_month(month, 1), due_day)
 
 
 def report_status(store: RegionStore, month: str, handed_in: bool, settings: RegionSettings,

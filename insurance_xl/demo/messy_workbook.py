@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from ..errors import WorkbookUnreadable
 from ..registers import DATA_REGISTERS, REGISTERS, ROW, Column, Kind, Register
 from ..xlsx.safety import check_workbook_file
-from ..reading.clerk_values import EXCEL_EPOCH
+from ..xlsx.parts import EXCEL_EPOCH
 from ..xlsx.save import atomic_write
 
 # The forms a value of each kind may take in a cell; the first is the commonest.

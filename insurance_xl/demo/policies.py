@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .people import cat, digits, id_numbers, mobile_phones, numbered, person_names, pick, unique_plates, vins
-from ..registers import BUSINESS_TYPES, CHANNELS, THIRD_PARTY_TIERS
+from ..registers import BUSINESS_TYPES, ELSEWHERE, HERE, THIRD_PARTY_TIERS
 from ..settings import Settings
 
-HERE, ELSEWHERE = CHANNELS
 NEW, RENEWAL, SWITCH = BUSINESS_TYPES
 DAY = np.timedelta64(1, "D")
 

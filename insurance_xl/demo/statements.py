@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from ..core.kpi import as_of_month
-from ..tables import Registers
+from ..core.months import month_label
 from ..core.reconcile import our_policies
-from ..settings import Context, Settings
-from ..xlsx.save import save_workbook, stamp_kind
+from ..settings import Settings
+from ..xlsx.properties import stamp_kind
+from ..xlsx.save import save_workbook
 
 LAYOUTS = ("picc", "pingan", "cpic")
 # The cpic layout's headers cannot be guessed and its policy numbers carry a prefix: the demo
@@ -77,10 +77,6 @@ def statement_lines(ours: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     return pd.concat([kept, extra, foreign], ignore_index=True)
 
 
-def _title_ym(month: str) -> str:
-    return f"{month[:4]}年{int(month[5:])}月"
-
-
 def _picc(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook:
     """Title block, 结算期间 label, 序号 column, text amounts with thousands separators, a 合计 row."""
     wb = Workbook()
@@ -88,7 +84,7 @@ def _picc(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook
     ws.title = "手续费清单"
     ws.append([f"{insurer} 车险代理手续费结算清单"])
     ws.merge_cells("A1:G1")
-    ws.append([f"代理机构：{store}    结算期间：{_title_ym(month)}"])
+    ws.append([f"代理机构：{store}    结算期间：{month_label(month)}"])
     ws.append([])
     ws.append(["序号", "保单号码", "车牌号码", "交强险保费", "商业险保费", "代理手续费", "备注"])
     for i, row in enumerate(lines.itertuples(index=False), start=1):
@@ -105,7 +101,7 @@ def _pingan(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbo
     wb = Workbook()
     ws = wb.active
     ws.title = "Sheet1"
-    ws.append([f"{insurer}{_title_ym(month)}代理业务手续费明细"])
+    ws.append([f"{insurer}{month_label(month)}代理业务手续费明细"])
     printed = (pd.Timestamp(f"{month}-01") + pd.offsets.MonthBegin(1) + pd.Timedelta(days=2)).strftime("%Y年%m月%d日")
     ws.append([f"制表日期：{printed}"])
     header = ["保险单号", "号牌号码", "出单日期", "签单保费", "手续费金额(元)", "险种"]
@@ -137,22 +133,3 @@ def _cpic(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook
 
 
 _WRITERS = {"picc": _picc, "pingan": _pingan, "cpic": _cpic}
-
-
-def reconcile_demo_month(registers: Registers, ctx: Context, out_dir: str | Path, seed: int) -> list[str]:
-    """`insurance-xl run`: last month's statements of every partner, reconciled, one workbook each."""
-    from ..services.month_end import reconcile_month
-    from ..writing.reconciliation_book import reconciliation_workbook
-
-    month = as_of_month(ctx.as_of)
-    out = Path(out_dir)
-    lines = [f"{month} 手续费对账（示例对账单在 {out / 'statements'}）"]
-    for insurer, path in demo_statements(registers.tables, ctx.settings, month, seed, out / "statements").items():
-        result = reconcile_month(registers, ctx, insurer, month, path)
-        rec, target = result.rec, out / f"对账-{insurer}-{month}.xlsx"
-        save_workbook(reconciliation_workbook(rec, result.statement, ctx.settings.store), target, kind="reconciliation")
-        diff = rec.totals["difference"]["commission"] / 100
-        lines.append(f"  {insurer}: 一致 {len(rec.matched)}，金额差异 {len(rec.differences)}，仅本店 {len(rec.only_ours)}，"
-                     f"仅保险公司 {len(rec.only_theirs)}，重复 {len(rec.duplicates)}，建议匹配 {len(rec.suggested)}；"
-                     f"手续费差额 {diff:,.2f} → {target.name}")
-    return lines

@@ -17,7 +17,8 @@ from ..writing.report_book import BREAKDOWN_HEADERS
 from ..settings import Context
 from ..writing.sheet import BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, TITLE_FONT, OutColumn
 from .book import write_table, write_title
-from .layout import BOARD, BUTTON_COLUMN, BUTTONS, INPUTS, KPI_TOP, STATUS_LABEL, STATUS_ROW
+from ..outputs import BOARD_SHEET
+from .layout import BUTTON_COLUMN, BUTTONS, INPUTS, KPI_TOP, STATUS_LABEL, STATUS_ROW
 
 RATE_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
@@ -119,7 +120,7 @@ def _output(ws: Worksheet, row: int, column: int, number_format: str) -> None:
 def write_kpis(book: Any, kpis: Any, ctx: Context) -> None:
     """The `kpi --json` numbers into 看板's cells, then the month's breakdowns below them."""
     payload = kpis.to_json()
-    sheet = book.sheets[BOARD]
+    sheet = book.sheets[BOARD_SHEET]
     sheet.range((STATUS_ROW, 2)).value = f"{kpis.month} · 评估日期 {ctx.as_of:%Y-%m-%d}"
     rates = rate_cells()
     sheet.range((rates[0].row, 2)).value = [[payload[c.key], *kpis.fraction(c.key)] for c in rates]

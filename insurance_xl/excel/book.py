@@ -19,13 +19,16 @@ import pandas as pd
 
 from ..errors import InsuranceXlError
 from ..tables import Registers
-from ..reading.store import OWN_SHEETS, SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
+from ..outputs import OWN_SHEETS
+from ..reading.store import SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
 from ..settings import Context, Settings, load_settings
 from ..reading.clerk_values import cell_text, parse_date_text, parse_month_text
 from ..xlsx.texts import FORMULA_LEAD
 from ..writing.sheet import OutColumn
 from .cells import BookCells
-from .layout import AS_OF, BOARD, MONTH, OUTPUT_SHEETS, Input
+from ..outputs import BOARD_SHEET, BUTTON_SHEETS
+from .layout import AS_OF, MONTH, Input
+from ..core.months import previous_month
 
 HEADER_COLOR = "#1F4E78"  # write.HEADER_FILL
 WHITE = "#FFFFFF"
@@ -93,9 +96,9 @@ def book_settings(registers: Registers) -> Settings:
 
 
 def board_value(book: Any, item: Input) -> object:
-    if BOARD not in [s.name for s in book.sheets]:
-        raise BookInputError(f"找不到「{BOARD}」工作表：请用 insurance.xlsm 的原版，或把「{BOARD}」改回原名")
-    return book.sheets[BOARD][item.cell].value
+    if BOARD_SHEET not in [s.name for s in book.sheets]:
+        raise BookInputError(f"找不到「{BOARD_SHEET}」工作表：请用 insurance.xlsm 的原版，或把「{BOARD_SHEET}」改回原名")
+    return book.sheets[BOARD_SHEET][item.cell].value
 
 
 def board_text(book: Any, item: Input) -> str:
@@ -110,7 +113,7 @@ def board_as_of(book: Any, today: dt.date) -> dt.date:
         return today
     day = parse_date_text(text)
     if not isinstance(day, dt.date):
-        raise BookInputError(f"{BOARD}!{AS_OF.cell}「{AS_OF.label}」不是日期：{text!r}，请填写如 2026-11-24，或留空表示今天")
+        raise BookInputError(f"{BOARD_SHEET}!{AS_OF.cell}「{AS_OF.label}」不是日期：{text!r}，请填写如 2026-11-24，或留空表示今天")
     return day
 
 
@@ -118,10 +121,10 @@ def board_month(book: Any, as_of: dt.date) -> str:
     """看板's 月份 (YYYY-MM), or the month before `as_of` when it is empty."""
     text = board_text(book, MONTH)
     if not text:
-        return (as_of.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+        return previous_month(as_of)
     month = parse_month_text(text)
     if not isinstance(month, str):
-        raise BookInputError(f"{BOARD}!{MONTH.cell}「{MONTH.label}」不是月份：{text!r}，请填写如 2026-10")
+        raise BookInputError(f"{BOARD_SHEET}!{MONTH.cell}「{MONTH.label}」不是月份：{text!r}，请填写如 2026-10")
     return month
 
 
@@ -133,14 +136,14 @@ def book_context(book: Any, registers: Registers, today: dt.date) -> Context:
 
 def output_sheet(book: Any, name: str) -> Any:
     """The sheet `name`, emptied, or a new one after 看板 (where clerks look first), the button
-    sheets in the order of layout.OUTPUT_SHEETS."""
+    sheets in the order of layout.BUTTON_SHEETS."""
     names = [s.name for s in book.sheets]
     if name in names:
         sheet = book.sheets[name]
         sheet.clear()
         return sheet
-    earlier = OUTPUT_SHEETS[:OUTPUT_SHEETS.index(name)] if name in OUTPUT_SHEETS else OUTPUT_SHEETS
-    after = next((n for n in reversed((BOARD, *earlier)) if n in names), names[-1])
+    earlier = BUTTON_SHEETS[:BUTTON_SHEETS.index(name)] if name in BUTTON_SHEETS else BUTTON_SHEETS
+    after = next((n for n in reversed((BOARD_SHEET, *earlier)) if n in names), names[-1])
     return book.sheets.add(name, after=book.sheets[after])
 
 

@@ -33,7 +33,8 @@ from ..writing.template_books import write_settings_sheet
 from ..xlsx.save import atomic_write
 from ..writing.sheet import write_register
 from ..excel import board
-from .layout import BOARD, BUTTON_COLUMN, BUTTONS, CONF_ROWS, CONF_SHEET
+from ..outputs import BOARD_SHEET, CONF_SHEET
+from .layout import BUTTON_COLUMN, BUTTONS, CONF_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 MACROS_DIR = ROOT / "macros"
@@ -67,7 +68,7 @@ def sheets_workbook() -> Workbook:
     """看板, every register sheet (Tables, drop-downs, formats), 设置 and xlwings.conf."""
     wb = Workbook()
     wb.remove(wb.active)
-    board.write_board(wb.create_sheet(BOARD))
+    board.write_board(wb.create_sheet(BOARD_SHEET))
     for key in DATA_REGISTERS:  # a Table grows with the rows typed below it, formats and lists included
         write_register(wb, key, validation_rows=PREPARED_ROWS)
     write_settings_sheet(wb)
@@ -143,7 +144,7 @@ def attach_vba(wb: Workbook, vba_bin: bytes, vml: str) -> None:
     archive.writestr("xl/vbaProject.bin", vba_bin)
     archive.writestr(VML_PATH, vml)
     wb.vba_archive = archive
-    wb[BOARD].legacy_drawing = VML_PATH
+    wb[BOARD_SHEET].legacy_drawing = VML_PATH
 
 
 def buttons_vml(widths: Sequence[float], row_height_pt: float = 15.0) -> str:

@@ -9,15 +9,6 @@ from dataclasses import dataclass
 
 from ..writing.sheet import DATE_FORMAT
 
-BOARD = "看板"
-CONF_SHEET = "xlwings.conf"  # the name the xlwings VBA module looks for (GetConfigFromSheet)
-# Sheets the buttons write. read.OWN_SHEETS lists them too, so they are never read back as registers.
-VALIDATION_SHEET = "校验结果"
-OVERDUE_SHEET = "逾期"
-SMS_SHEET = "续保短信名单"
-PHONE_SHEET = "续保电话名单"
-RECONCILE_SHEET = "月末对账"
-OUTPUT_SHEETS = (VALIDATION_SHEET, OVERDUE_SHEET, SMS_SHEET, PHONE_SHEET, RECONCILE_SHEET)
 REPORT_FOLDER = "月报"  # beside the workbook: where 生成月报 writes the report workbook
 
 

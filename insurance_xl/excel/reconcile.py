@@ -16,7 +16,8 @@ from typing import Any
 from ..xlsx.save import save_workbook
 from .book import (BookInputError, board_as_of, board_month, board_text, book_context, excel_value, output_sheet,
                    read_book, status, write_title)
-from .layout import BOARD, INSURER, RECONCILE_SHEET, STATEMENT
+from ..outputs import BOARD_SHEET, RECONCILE_SHEET
+from .layout import INSURER, STATEMENT
 
 RECONCILE_FOLDER = "对账"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
@@ -32,22 +33,23 @@ class BookReconciliation:
 def statement_path(book: Any, folder: Path) -> Path:
     text = board_text(book, STATEMENT)
     if not text:
-        raise BookInputError(f"请在 {BOARD}!{STATEMENT.cell}「{STATEMENT.label}」填写保险公司对账单的文件名或完整路径")
+        raise BookInputError(f"请在 {BOARD_SHEET}!{STATEMENT.cell}「{STATEMENT.label}」填写保险公司对账单的文件名或完整路径")
     path = Path(text.strip('"'))
     path = path if path.is_absolute() else folder / path
     if not path.is_file():
-        raise BookInputError(f"{BOARD}!{STATEMENT.cell}「{STATEMENT.label}」：找不到文件 {path}")
+        raise BookInputError(f"{BOARD_SHEET}!{STATEMENT.cell}「{STATEMENT.label}」：找不到文件 {path}")
     return path
 
 
 def reconcile_in(book: Any, today: dt.date, folder: Path) -> BookReconciliation:
     from ..services.month_end import locks_dir, reconcile_month
-    from ..writing.reconciliation_book import change_lines, reconciliation_workbook, summary_lines
+    from ..services.month_end import change_lines
+    from ..writing.reconciliation_book import reconciliation_workbook, summary_lines
 
     month = board_month(book, board_as_of(book, today))
     insurer = board_text(book, INSURER)
     if not insurer:
-        raise BookInputError(f"请在 {BOARD}!{INSURER.cell}「{INSURER.label}」填写要对账的保险公司")
+        raise BookInputError(f"请在 {BOARD_SHEET}!{INSURER.cell}「{INSURER.label}」填写要对账的保险公司")
     path = statement_path(book, folder)
     status(book, f"月末对账：正在读取保单和 {path.name}…")
     registers = read_book(book, ("policies", "commission_settlements"))

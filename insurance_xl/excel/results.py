@@ -15,7 +15,7 @@ from ..registers import REGISTERS, ROW, SHEET
 from ..settings import Context
 from ..writing.sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn
 from .book import ERROR_COLOR, WARNING_COLOR, output_sheet, write_table, write_title
-from .layout import OVERDUE_SHEET, PHONE_SHEET, SMS_SHEET, VALIDATION_SHEET
+from ..outputs import OVERDUE_SHEET, PHONE_SHEET, RESULTS_SHEET, SMS_SHEET
 
 OVERDUE_COLOR = "#FFC7CE"
 SEVERITY_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告"}
@@ -53,7 +53,7 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
 
 
 def write_validation(book: Any, validation: Any, ctx: Context) -> None:
-    sheet = output_sheet(book, VALIDATION_SHEET)
+    sheet = output_sheet(book, RESULTS_SHEET)
     write_title(sheet, f"校验结果 · 评估日期 {ctx.as_of:%Y-%m-%d} · 错误 {validation.errors} 条，"
                        f"警告 {validation.warnings} 条")
     frame = findings_frame(list(validation.findings))
@@ -72,7 +72,7 @@ def validation_message(validation: Any) -> str:
     if not validation.findings:
         return "校验完成：没有发现问题。"
     return (f"校验完成：错误 {validation.errors} 条，警告 {validation.warnings} 条，"
-            f"逐条列在「{VALIDATION_SHEET}」工作表（错误红色、警告黄色）。")
+            f"逐条列在「{RESULTS_SHEET}」工作表（错误红色、警告黄色）。")
 
 
 # ---- 逾期标记 -------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -17,9 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.texts import SPACE, arrow_texts, fold, fold_texts, id_keys
 from ..registers import Column, Kind
+from ..xlsx.parts import EXCEL_EPOCH
 
-EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's phantom 1900-02-29
 EARLIEST, LATEST = dt.date(1950, 1, 1), dt.date(2100, 12, 31)  # outside: a typo, not a date
 _NOTHING = {"-", "--", "—", "——", "/", "无", "n/a", "na", "空"}  # clerks' ways of writing "none"
 
@@ -34,36 +34,9 @@ _MONTH_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
 _COMMON_DATES = (r"^(?P<year>\d{4})[-/.年](?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})(?:日| \d{2}:\d{2}:\d{2})?$",
                  r"^(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})$")
 _COMMON_SERIAL = r"^\d{1,6}$"
-# ASCII and the CJK Unified Ideographs are their own NFKC form, alone and together
-_NFKC_STABLE = r"^[\x00-\x7f\x{4e00}-\x{9fff}]*$"
-_SPACE = "[ \t\r\n\f\v]"  # ASCII only: RE2-compatible, and folding already made odd spaces ASCII
 _MONEY_NOISE = "[¥$, \t\r\n\f\v]|元|rmb|cny|人民币"
 _YES = {"是", "y", "yes", "√", "✓", "✔", "true", "1", "对", "有", "已签", "已签字"}
 _NO = {"否", "n", "no", "×", "✗", "✘", "x", "false", "0", "无", "未签", "未签字"}
-
-
-def fold(text: str) -> str:
-    """Full-width forms to half-width (ＡＢ１２ → AB12), surrounding whitespace removed."""
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def fold_texts(texts: pd.Series) -> pd.Series:
-    """fold() over a column, but for the strip: only cells holding characters other than ASCII and
-    common Chinese ones can change (full-width forms, ￥, ㈱…), each distinct one folded once."""
-    changing = ~pc.fill_null(pc.match_substring_regex(arrow_texts(texts), _NFKC_STABLE), True).to_numpy(zero_copy_only=False)
-    if not changing.any():
-        return texts
-    codes, uniques = pd.factorize(texts[changing])
-    folded = np.array([unicodedata.normalize("NFKC", u) for u in np.asarray(uniques, dtype=object)], dtype=object)
-    out = texts.copy()
-    out[changing] = folded[codes]
-    return out
-
-
-def arrow_texts(texts: pd.Series | pd.api.extensions.ExtensionArray) -> pa.StringArray:
-    """Texts (NaN or None for empty) as one Arrow string array, whatever chunks they came in."""
-    array = pa.array(texts, type=pa.string(), from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array  # a concatenated column
 
 
 def _per_distinct(texts: pd.Series, parse: Callable[[str], object]) -> tuple[pd.Series, pd.Series]:
@@ -209,15 +182,12 @@ def parse_text(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_ids(texts: pd.Series, upper: bool = False) -> tuple[pd.Series, pd.Series]:
     """Identifiers: full-width folded, spaces removed where case-insensitive, never a number."""
-    folded = fold_texts(texts).str.strip()
-    if upper:
-        folded = folded.str.replace(_SPACE + "+", "", regex=True).str.upper()
-    return folded.where(folded != ""), pd.Series(False, index=texts.index)
+    return id_keys(texts, upper), pd.Series(False, index=texts.index)
 
 
 def parse_choices(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Choice values are compared after folding; a value outside the list is kept for validation."""
-    folded = fold_texts(texts).str.replace(_SPACE + "+", "", regex=True)
+    folded = fold_texts(texts).str.replace(SPACE + "+", "", regex=True)
     return folded.where(folded != ""), pd.Series(False, index=texts.index)
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..registers import Column, Kind
-from .clerk_values import arrow_texts, cell_text, money_numbers, parse_column
+from ..core.texts import arrow_texts
+from .clerk_values import cell_text, money_numbers, parse_column
 
 
 @dataclass(frozen=True)

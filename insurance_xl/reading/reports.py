@@ -4,7 +4,7 @@ import datetime as dt
 from pathlib import Path
 from ..errors import WorkbookUnreadable
 from ..core.kpi import COUNT_KEYS, MONEY_KEYS, RATE_KEYS, KpiCounts, Kpis
-from ..writing.report_book import DATA_SHEET
+from ..outputs import DATA_SHEET
 from ..core.region import StoreReport
 
 

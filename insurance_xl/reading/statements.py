@@ -23,7 +23,7 @@ from ..errors import InsuranceXlError, SettingsError, WorkbookUnreadable
 from ..findings import Finding, Location, Severity
 from .store import HEADER_SCAN_ROWS, TOTAL_LABELS
 from ..xlsx.parts import column_letter
-from ..core.reconcile import to_fen
+from ..core.money import fen
 from ..registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind, normalize_header
 from ..xlsx.safety import check_workbook_file
 from ..xlsx.grids import Sheets
@@ -374,7 +374,7 @@ def _totals_findings(statement: Statement) -> list[Finding]:
     """The statement's own 合计 must equal the sum of its lines (else one of them is wrong)."""
     out = []
     for key, stated in statement.stated_totals.items():
-        summed = int(to_fen(statement.lines[key]).sum())
+        summed = int(fen(statement.lines[key]).sum())
         if summed != int(round(stated * 100)):
             sheet = statement.sheets[-1]
             out.append(Finding("statement", "statement.total_mismatch", Severity.WARNING,

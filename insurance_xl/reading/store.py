@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zipfile
-import zlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,9 @@ from .columns import Cells
 from ..tables import Registers, SheetLayout, empty_table
 from ..registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Kind, Register, normalize_header
 from ..xlsx.parts import column_letter
+from ..outputs import OWN_SHEETS
+from ..xlsx.properties import output_kind
+from ..xlsx.save import BACKUP_DIR
 from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
 from ..xlsx.grids import load_grids
 from .clerk_values import EXPECTED, KIND_RULE
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
 TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
-BACKUP_DIR = ".insurance-xl-backups"
-# Sheets this tool writes into clerks' workbooks; never read back as registers.
-OWN_SHEETS = {"校验结果", "_integrity", "xlwings.conf", "看板", "逾期", "说明",
-              "续保短信名单", "续保电话名单", "月末对账"}  # the last three: written by the Excel face's buttons
 _TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
@@ -72,20 +69,6 @@ def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
             log.info("skipping %s: written by insurance-xl (%s)", rel, output_kind(file))
             continue
         yield file
-
-
-def output_kind(file: Path) -> str:
-    """The kind insurance-xl stamped on a workbook it wrote (report, call list…), '' for a store."""
-    try:
-        with zipfile.ZipFile(file) as archive:
-            if "docProps/custom.xml" not in archive.namelist():
-                return ""
-            with archive.open("docProps/custom.xml") as part:  # runs before the safety checks: read a bounded prefix
-                xml = part.read(65536).decode("utf-8", "replace")
-    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error):
-        return ""  # not ours to judge here: the reading checks refuse it with a reason
-    match = re.search(r'name="insurance-xl-kind"[^>]*>\s*<vt:lpwstr>([^<]*)<', xml)
-    return match[1] if match and match[1] != "store" else ""
 
 
 @dataclass

@@ -13,8 +13,6 @@ results are two contacts.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +22,8 @@ from ..writing.call_list_book import AS_OF_PROPERTY, CALL_LIST_KIND
 from ..writing.append import append_register_rows, read_register
 from ..errors import InsuranceXlError, WorkbookUnreadable
 from ..findings import Finding, Severity
-from ..reading.store import output_kind, read_store, workbook_files
+from ..reading.store import read_store, workbook_files
+from ..xlsx.properties import output_kind, read_properties
 from ..registers import CONTACT_METHODS, FAILURE_REASONS, OUTCOMES, REGISTERS, ROW, SHEET
 
 CONTACT_IDENTITY = ("archive_no", "contact_date", "method", "outcome")
@@ -52,12 +51,9 @@ def contact_keys(table: pd.DataFrame) -> pd.Series:
 def list_date(path: Path) -> dt.date | None:
     """The date a call list was made for (stamped by calls_book), None for another workbook."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            xml = archive.read("docProps/custom.xml").decode("utf-8", "replace")
-    except (KeyError, OSError, zipfile.BadZipFile):
+        return dt.date.fromisoformat(read_properties(path).get(AS_OF_PROPERTY, ""))
+    except ValueError:
         return None
-    match = re.search(rf'name="{AS_OF_PROPERTY}"[^>]*>\s*<vt:lpwstr>(\d{{4}}-\d{{2}}-\d{{2}})<', xml)
-    return dt.date.fromisoformat(match[1]) if match else None
 
 
 def filled_contacts(path: str | Path) -> tuple[pd.DataFrame, list[Finding]]:

@@ -13,7 +13,6 @@ phone, ID and account numbers masked on the way out.
 """
 from __future__ import annotations
 
-import calendar
 import contextlib
 import datetime as dt
 import logging
@@ -29,7 +28,7 @@ from typing import Any
 import schedule
 
 from ..errors import SettingsError
-from ..core.kpi import as_of_month
+from ..core.months import day_in_month, previous_month
 from .mail import Report, SendResult, SentLedger, personal_values, recipients, send_report
 from .mail_transport import Transport
 from ..core.mask import mask_text
@@ -56,13 +55,12 @@ def send_moment(plan: ScheduleSettings, year: int, month: int) -> dt.datetime:
     """The month's sending time; a day past the month's end (31 in April) means its last day."""
     if not 1 <= plan.day <= 31:
         raise SettingsError("schedule", "schedule.day", f"应为 1–31，实际为 {plan.day}")
-    day = min(plan.day, calendar.monthrange(year, month)[1])
-    return dt.datetime.combine(dt.date(year, month, day), parse_time(plan.time))
+    return dt.datetime.combine(day_in_month(f"{year:04d}-{month:02d}", plan.day), parse_time(plan.time))
 
 
 def due_month(now: dt.datetime, plan: ScheduleSettings) -> str | None:
     """The month whose report is due at `now` (last month, once this month's moment has come)."""
-    return as_of_month(now.date()) if now >= send_moment(plan, now.year, now.month) else None
+    return previous_month(now.date()) if now >= send_moment(plan, now.year, now.month) else None
 
 
 # ---- what -----------------------------------------------------------------------------------

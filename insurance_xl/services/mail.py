@@ -35,6 +35,7 @@ from ..tables import Registers
 from ..registers import REGISTERS
 from .sent_ledger import SentLedger, message_key
 from ..settings import MailSettings
+from ..core.months import month_label
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,6 @@ def _number(value: Any) -> float | None:
 def _count(value: Any) -> str:
     number = _number(value)
     return "—" if number is None else f"{number:,.0f}"
-
-
-def month_label(month: str) -> str:
-    year, mon = month.split("-")
-    return f"{year}年{int(mon)}月"
 
 
 def subject(report: Report) -> str:

@@ -17,7 +17,8 @@ from typing import Protocol
 import pandas as pd
 
 from ..errors import RegisterMissing, WorkbookUnreadable
-from ..core.locks import LockState, amount_due, canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state
+from ..writing.reconciliation_book import SIDE_LABELS, money
+from ..core.locks import CHANGE_LABELS, LockState, amount_due, canonical_lines, changes_since_lock, fingerprint, lock_row, lock_state
 from ..tables import Registers
 from ..core.reconcile import Reconciliation, reconcile
 from ..settings import Context
@@ -178,3 +179,37 @@ def lock_json(result: MonthEnd, recorded: RecordedLock | None = None) -> dict:
                            "fingerprint": recorded.fingerprint, "backup": str(recorded.backup) if recorded.backup
                            else None, "added_headers": list(recorded.added_headers)}
     return out
+
+
+def change_lines(result: MonthEnd, recorded: RecordedLock | None = None) -> list[str]:
+    """The lock status of the month, what changed since the lock, and what was recorded."""
+    state, lines = result.state, []
+    if state.locked:
+        when = state.locked_on.isoformat() if state.locked_on else "（日期未记）"
+        lines.append(f"  已锁定：{when}，指纹 {state.fingerprint}，台账第{'、'.join(map(str, state.rows))}行，"
+                     f"应收手续费合计 {money(state.amount_due)}")
+    if result.status == "locked":
+        lines.append("  锁定后明细没有变化")
+    elif result.status == "changed":
+        due = amount_due(result.rec)
+        lines.append(f"  锁定后明细有变化：指纹 {state.fingerprint} → {result.fingerprint}；对账单手续费现为 {money(due)}，"
+                     f"与锁定时相差 {money(due - state.amount_due)}（更正记入下月调整行，不改已锁定月份）")
+        if result.changes is None:
+            lines.append("  找不到锁定时的明细快照，无法逐笔列出变化")
+        else:
+            for row in result.changes.to_dict("records"):
+                before = "" if pd.isna(row["commission_before"]) else money(int(row["commission_before"]))
+                after = "" if pd.isna(row["commission_after"]) else money(int(row["commission_after"]))
+                label = CHANGE_LABELS[row["change"]]
+                lines.append(f"    {SIDE_LABELS[row['side']]} {label} {row['policy_no']} 手续费 {before or '—'} → "
+                             f"{after or '—'}")
+    if recorded:
+        what = ("锁定行" if not recorded.adjusts else "锁定行（补记本月已登记应收与对账结果之差）"
+                if recorded.adjusts == recorded.month else f"调整行（调整 {recorded.adjusts}，不改已锁定月份）")
+        lines.append(f"  已写入 {recorded.workbook.name} · {recorded.sheet} 第{'、'.join(map(str, recorded.rows))}行："
+                     f"{recorded.month} {what}，应收手续费 {recorded.amount_due:,.2f}，指纹 {recorded.fingerprint}")
+        if recorded.added_headers:
+            lines.append(f"  台账新增列：{'、'.join(recorded.added_headers)}")
+        if recorded.backup:
+            lines.append(f"  原台账已备份：{recorded.backup}")
+    return lines

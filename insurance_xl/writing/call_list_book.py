@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -30,9 +29,10 @@ from ..registers import REGISTERS
 from ..core.renewals import PHONE, SMS, UNASSIGNED, CallLists
 from .sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn, out_column, print_landscape, write_frame, write_title
 from ..xlsx.save import save_workbook
+from ..xlsx.properties import PROPERTY_PREFIX, set_properties
 
 CALL_LIST_KIND = "call-list"
-AS_OF_PROPERTY = "insurance-xl-as-of"  # the list's date: a filled row without 联系日期 was contacted then
+AS_OF_PROPERTY = PROPERTY_PREFIX + "as-of"  # the list's date: a filled row without 联系日期 was contacted then
 SHEETS = {SMS: f"{REGISTERS['contacts'].sheet}-短信", PHONE: f"{REGISTERS['contacts'].sheet}-电话"}
 TITLES = {SMS: "续保短信提醒", PHONE: "续保电话回访（附报价）"}
 FILL_IN = PatternFill("solid", fgColor="FFF2CC")  # the cells the clerk fills in
@@ -125,7 +125,7 @@ def write_call_list(lists: CallLists, clerk: str, path: str | Path) -> Path:
     wb.remove(wb.active)
     _sheet(wb, mine.sms, SMS, clerk, lists.as_of)
     _sheet(wb, mine.phone, PHONE, clerk, lists.as_of)
-    wb.custom_doc_props.append(StringProperty(name=AS_OF_PROPERTY, value=lists.as_of.isoformat()))
+    set_properties(wb, {AS_OF_PROPERTY: lists.as_of.isoformat()})
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_workbook(wb, target, kind=CALL_LIST_KIND)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +26,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..outputs import STAMP_SHEET
 from ..errors import WorkbookUnreadable
 from ..reading.store import HEADER_SCAN_ROWS, detect_register, load_sheet_grids
 from ..xlsx.parts import column_letter
 from ..xlsx.grids import Sheets
-from ..reading.clerk_values import arrow_texts
+from ..core.texts import arrow_texts
+from ..xlsx.properties import PROPERTY_PREFIX, read_properties
 
 CANONICAL = "insurance-xl-cells-1"
-STAMP_SHEET = "_integrity"
 BLOCK_ROWS = 64
 CHUNK = 30_000  # characters per cell of location data (a cell holds at most 32,767)
-PROPERTY_PREFIX = "insurance-xl-"
 # label in the stamp sheet → Stamp field; the labels are what an auditor who unhides the sheet reads
 LABELS = {
     "SHA-256": "sha256",
@@ -229,25 +228,6 @@ def read_stamp(path: Path) -> Stamp | None:
                      values["canonical"], _decode_locator(locator) if locator else {})
     except (KeyError, ValueError, TypeError) as exc:
         raise WorkbookUnreadable(path, f"完整性印章不完整或已损坏（{exc}）", sheet=STAMP_SHEET) from None
-
-
-def read_properties(path: Path) -> dict[str, str]:
-    """Our custom document properties (insurance-xl-*), as stored in docProps/custom.xml."""
-    from defusedxml import ElementTree
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "docProps/custom.xml" not in archive.namelist():
-                return {}
-            root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
-    except (OSError, zipfile.BadZipFile, ElementTree.ParseError):
-        return {}
-    out = {}
-    for prop in root:
-        name = prop.get("name", "")
-        if name.startswith(PROPERTY_PREFIX) and len(prop):
-            out[name] = (prop[0].text or "").strip()
-    return out
 
 
 # ---- verification -------------------------------------------------------------------------------

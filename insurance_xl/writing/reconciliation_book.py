@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,13 +17,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..core.locks import CHANGE_LABELS, amount_due
 from ..core.reconcile import OURS, THEIRS, Reconciliation
 from ..reading.statements import FIELD_LABELS, Statement
 from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, fit_widths, put, write_frame, write_title
-
-if TYPE_CHECKING:
-    from ..services.month_end import MonthEnd, RecordedLock
+from ..core.money import yuan
 
 OUTCOMES = ("matched", "differences", "only_ours", "only_theirs", "duplicates", "suggested")
 OUTCOME_LABELS = {"matched": "一致", "differences": "金额差异", "only_ours": "仅本店", "only_theirs": "仅保险公司",
@@ -32,12 +28,6 @@ OUTCOME_LABELS = {"matched": "一致", "differences": "金额差异", "only_ours
 SIDE_LABELS = {OURS: "本店", THEIRS: "保险公司"}
 DETAIL_SHEET = "月度业务明细清单"
 SIGN_NOTE = "双方业务人员签字并加盖业务专用章"
-
-
-def yuan(fen: object) -> float | None:
-    if fen is None or fen is pd.NA or (isinstance(fen, float) and np.isnan(fen)):
-        return None
-    return round(int(fen) / 100, 2)
 
 
 def _rows(text: object) -> list[int]:
@@ -166,40 +156,6 @@ def summary_lines(rec: Reconciliation, statement: Statement) -> list[str]:
                      f"{row['statement_policy_no']}（第{row['statement_row']}行）车牌 {row['plate']}")
     for finding in (*statement.findings, *rec.findings):
         lines.append(f"  ! {finding}")
-    return lines
-
-
-def change_lines(result: "MonthEnd", recorded: "RecordedLock | None" = None) -> list[str]:
-    """The lock status of the month, what changed since the lock, and what was recorded."""
-    state, lines = result.state, []
-    if state.locked:
-        when = state.locked_on.isoformat() if state.locked_on else "（日期未记）"
-        lines.append(f"  已锁定：{when}，指纹 {state.fingerprint}，台账第{'、'.join(map(str, state.rows))}行，"
-                     f"应收手续费合计 {money(state.amount_due)}")
-    if result.status == "locked":
-        lines.append("  锁定后明细没有变化")
-    elif result.status == "changed":
-        due = amount_due(result.rec)
-        lines.append(f"  锁定后明细有变化：指纹 {state.fingerprint} → {result.fingerprint}；对账单手续费现为 {money(due)}，"
-                     f"与锁定时相差 {money(due - state.amount_due)}（更正记入下月调整行，不改已锁定月份）")
-        if result.changes is None:
-            lines.append("  找不到锁定时的明细快照，无法逐笔列出变化")
-        else:
-            for row in result.changes.to_dict("records"):
-                before = "" if pd.isna(row["commission_before"]) else money(int(row["commission_before"]))
-                after = "" if pd.isna(row["commission_after"]) else money(int(row["commission_after"]))
-                label = CHANGE_LABELS[row["change"]]
-                lines.append(f"    {SIDE_LABELS[row['side']]} {label} {row['policy_no']} 手续费 {before or '—'} → "
-                             f"{after or '—'}")
-    if recorded:
-        what = ("锁定行" if not recorded.adjusts else "锁定行（补记本月已登记应收与对账结果之差）"
-                if recorded.adjusts == recorded.month else f"调整行（调整 {recorded.adjusts}，不改已锁定月份）")
-        lines.append(f"  已写入 {recorded.workbook.name} · {recorded.sheet} 第{'、'.join(map(str, recorded.rows))}行："
-                     f"{recorded.month} {what}，应收手续费 {recorded.amount_due:,.2f}，指纹 {recorded.fingerprint}")
-        if recorded.added_headers:
-            lines.append(f"  台账新增列：{'、'.join(recorded.added_headers)}")
-        if recorded.backup:
-            lines.append(f"  原台账已备份：{recorded.backup}")
     return lines
 
 

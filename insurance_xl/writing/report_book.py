@@ -18,20 +18,19 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..outputs import DATA_SHEET
 from ..core.claims import overdue_payments
 from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
                         RATE_LABELS, Kpis, MonthlyKpis, monthly_kpis)
-from ..core.kpi_counts import HERE
 from ..core.mask import mask_table
 from ..tables import Registers
-from ..registers import REGISTERS
+from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
                     write_frame, write_title)
 from ..xlsx.save import save_workbook
 
 REPORT_KIND = "report"
-DATA_SHEET = "_data"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
 RATE_FORMAT = "0.00%"
 COUNT_FORMAT = "#,##0"

@@ -15,23 +15,23 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
-from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from ..outputs import RESULTS_SHEET
 from ..errors import InsuranceXlError, WorkbookUnreadable
 from ..findings import Finding, Severity
 from .integrity import (STAMP_SHEET, Stamp, make_stamp, sheet_ref, stamp_properties, stamp_rows,
                         verify_workbook_stamp, workbook_cells)
 from ..tables import Registers
-from ..reading.store import load_sheet_grids, output_kind
+from ..reading.store import load_sheet_grids
+from ..xlsx.properties import output_kind, set_properties, stamp_kind
 from ..core.validation.validate import SEVERITY_LABEL, Validation, register_title, rule_title
 from .sheet import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, fit_widths, put
-from ..xlsx.save import atomic_write, stamp_kind, verify_workbook
+from ..xlsx.save import atomic_write, verify_workbook
 
-RESULTS_SHEET = "校验结果"
 AUTHOR = "insurance-xl"
 FILLS = {Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"), Severity.WARNING: PatternFill("solid", fgColor="FFEB9C")}
 LINK_FONT = Font(color="0563C1", underline="single")
@@ -208,11 +208,5 @@ def write_stamp(wb: Workbook, stamp: Stamp) -> None:
         put(ws.cell(row=i, column=1), label)
         if value:
             put(ws.cell(row=i, column=2), value)
-    props = wb.custom_doc_props
-    names = stamp_properties(stamp)
-    for prop in list(props):
-        if prop.name in names:
-            props.props.remove(prop)
-    for name, value in names.items():
-        props.append(StringProperty(name=name, value=value))
+    set_properties(wb, stamp_properties(stamp))
 

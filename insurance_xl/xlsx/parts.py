@@ -1,5 +1,6 @@
 """A workbook package's parts: which XML part holds which sheet, cell references, styles, date cells."""
 from __future__ import annotations
+import datetime as dt
 import re
 import zipfile
 from pathlib import PurePosixPath
@@ -22,6 +23,9 @@ REF = re.compile(r"^\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 _DATE_BUILTINS = {14, 15, 16, 17, 22} | set(range(27, 37)) | set(range(50, 59))
 
 _DATE_CODE = re.compile(r"[yd]", re.I)  # not m alone: h:mm is a time
+
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's phantom 1900-02-29
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from openpyxl import Workbook
-from openpyxl.packaging.custom import StringProperty
+from .properties import stamp_kind
 from ..errors import WorkbookLocked, WorkbookUnreadable
 
 
@@ -16,7 +16,6 @@ BACKUP_DIR = ".insurance-xl-backups"
 
 BACKUPS_KEPT = 10
 
-KIND_PROPERTY = "insurance-xl-kind"
 
 
 def lock_files(path: Path) -> list[Path]:
@@ -126,10 +125,4 @@ def save_workbook(wb: Workbook, path: str | Path, *, keep_backup: bool = True, k
     return atomic_write(path, lambda tmp: wb.save(tmp), keep_backup=keep_backup, now=now)
 
 
-def stamp_kind(wb: Workbook, kind: str) -> None:
-    """Mark a workbook we wrote (report, call list…) so that reading a store folder skips it."""
-    props = wb.custom_doc_props
-    for prop in list(props):
-        if prop.name == KIND_PROPERTY:
-            props.props.remove(prop)
-    props.append(StringProperty(name=KIND_PROPERTY, value=kind))
+

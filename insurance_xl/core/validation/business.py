@@ -13,9 +13,8 @@ import pandas as pd
 
 from ...findings import Finding, Location
 from ...tables import Registers
-from ...registers import REGISTERS, SHEET, WORKBOOK
-from .common import APPROVALS, CLAIM_SIDE, HERE, absent_column_findings, flag, fold_name, header, present, shown
-from .fields import ERROR, WARNING
+from ...registers import HERE, REGISTERS, SHEET, WORKBOOK
+from .common import APPROVALS, CLAIM_SIDE, ERROR, WARNING, absent_column_findings, flag, fold_name, header, present, shown
 from ...settings import Context
 
 _FEN = 0.005  # amounts are kept to the fen: a difference below half a fen is rounding

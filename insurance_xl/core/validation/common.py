@@ -5,13 +5,13 @@ import pandas as pd
 from ...findings import Finding, Location, Severity
 from ..mask import mask_value
 from ...tables import Registers
-from ...registers import CHANNELS, REGISTERS, ROW, SHEET, WORKBOOK, Kind
+from ...registers import REGISTERS, ROW, SHEET, WORKBOOK, Kind
 from ...settings import Context
 
 
 Check = Callable[[Registers, Context], Iterable[Finding]]
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
-HERE = CHANNELS[0]  # 本店
 
 # Dates of things that have already happened: one later than as-of is a typo (warning). DOMAIN names
 # 出单日期; the other event dates are held to the same standard. Planned dates (policy periods,

@@ -3,14 +3,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 import pandas as pd
-from ...findings import Finding, Location, Severity
+from ...findings import Finding, Location
 from ...tables import Registers
 from ...registers import DATA_REGISTERS, REGISTERS, ROW, SHEET, WORKBOOK, Kind
 from ...settings import Context
-from .common import ADJUSTMENT, EVENT_DATES, PAIR_UNIQUE, flag, header, present, row_ref, shown
+from .common import ADJUSTMENT, ERROR, WARNING, EVENT_DATES, PAIR_UNIQUE, flag, header, present, row_ref, shown
 
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779 / GB 16735: I, O, Q never used
 
