@@ -1,8 +1,9 @@
 """The insurance-xl command: parse arguments, call the library, print (ARCHITECTURE.md contract).
 
 Exit codes: 0 done; 1 done and the data has errors; 2 the input could not be read (one line on
-stderr naming file, sheet, row, column). Each command lives in insurance_xl/commands/ as a few
-lines over library functions; this module only assembles them.
+stderr naming file, sheet, row, column); 3 an internal error (a bug: the trace is logged with
+INSURANCE_XL_DEBUG=1). Each command is one module in insurance_xl/commands/; this module only
+assembles them.
 """
 from __future__ import annotations
 
@@ -12,19 +13,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .commands import audit, kpis, mailing, money, reconciling, store
-from .commands.audit import run_validation
-from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, settings_for
-from .commands.store import run_monthly_report
+from .commands import (calls, demo, kpi, overdue, reconcile, region, report, run, schedule, templates,
+                       validate)
+from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
 
-COMMANDS: tuple[CommandSpec, ...] = (
-    *store.COMMANDS, *audit.COMMANDS, *kpis.COMMANDS, *money.COMMANDS, *reconciling.COMMANDS, *mailing.COMMANDS,
+COMMANDS: tuple[CommandSpec, ...] = tuple(
+    spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule)
+    for spec in module.COMMANDS
 )
-__all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main",
-           "run_monthly_report", "run_validation", "settings_for"]
+__all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -343,14 +343,33 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
+def store_settings(registers: Any, settings_file: str | Path | None = None) -> Settings:
+    """A store's settings: defaults ← the TOML file (if any) ← the store's 设置 sheet (the sheet wins).
+    `registers` is the store's `tables.Registers`; the CLI, the scheduler and the buttons all come here."""
+    table = registers["settings"]
+    rows = list(zip(table["key"], table["value"], table["_row"])) if len(table) else None
+    return load_settings(settings_file, rows)
+
+
 def load_settings(toml_path: str | Path | None = None, sheet_rows: Any = None) -> Settings:
     """defaults ← TOML file ← 设置 sheet rows ((key, value, excel_row) triples)."""
     data: dict[str, Any] = load_toml(toml_path) if toml_path else {}
     source = str(toml_path) if toml_path else "设置"
+    sheet_keys: dict[str, int] = {}
     if sheet_rows is not None:
+        sheet_rows = list(sheet_rows)
         data = deep_merge(data, sheet_mapping(sheet_rows))
         source = f"{source} + 设置工作表" if toml_path else "设置工作表"
-    return settings_from_mapping(data, source)
+        labels = label_index()
+        sheet_keys = {labels.get(str(k).strip(), str(k).strip()): row for k, v, row in sheet_rows
+                      if not _blank(k) and not _blank(v)}
+    try:
+        return settings_from_mapping(data, source)
+    except SettingsError as exc:  # a value typed on the 设置 sheet: name its row, as for any cell
+        row = sheet_keys.get(exc.key)
+        if row is None:
+            raise
+        raise SettingsError(f"设置工作表 第{row}行", exc.key, exc.problem) from None
 
 
 def documented_settings() -> list[tuple[str, str, Any, str]]:

@@ -16,7 +16,7 @@ from insurance_xl.outputs import BOARD_SHEET
 from insurance_xl.excel.layout import AS_OF, MONTH
 from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, WORKBOOK
-from insurance_xl.reading.clerk_values import cell_text
+from insurance_xl.reading.clerk_values import reader_text
 from insurance_xl.writing.sheet import OutColumn
 
 from .conftest import sample
@@ -109,7 +109,7 @@ def test_cell_grid_gives_each_cell_what_cell_text_gives_it(rows):
     width = max(len(r) for r in rows)
     for i, row in enumerate(rows):
         for j in range(width):
-            expected = cell_text(row[j]) if j < len(row) else float("nan")
+            expected = reader_text(row[j]) if j < len(row) else float("nan")
             got = grid.iat[i, j]
             assert (pd.isna(got) and pd.isna(expected)) or got == expected, (row, j)
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from insurance_xl.excel.cells import BookCells, cell_grid
 from insurance_xl.reading.store import read_grid
 from insurance_xl.registers import REGISTERS
-from insurance_xl.reading.clerk_values import cell_text
+from insurance_xl.reading.clerk_values import reader_text
 
 POLICIES = REGISTERS["policies"]
 COLUMNS = ("archive_no", "plate", "channel", "policy_end", "commercial_premium", "commission")
@@ -67,7 +67,7 @@ def test_amounts_held_as_numbers_read_as_their_texts_do(cells):
     (a, bad_a), (b, bad_b) = typed.parse(column), texts.parse(column)
     pd.testing.assert_series_equal(a, b)
     assert bad_a.tolist() == bad_b.tolist()
-    as_texts = [t if isinstance(t, str) else None for t in map(cell_text, cells)]
+    as_texts = [t if isinstance(t, str) else None for t in map(reader_text, cells)]
     assert [None if pd.isna(t) else t for t in typed.series()] == as_texts
 
 
@@ -92,7 +92,7 @@ def test_values_of_other_types_are_looked_at_as_their_texts():
 @pytest.mark.parametrize("equal", [[True, 1, 1.0], [False, 0, -0.0, 0.0], [10**17, 1e17], [1e16, 10**16]])
 def test_values_python_holds_equal_keep_their_own_texts(equal):
     texts = BookCells([[v] for v in equal]).texts(0, slice(0, len(equal))).series().tolist()
-    assert texts == [cell_text(v) for v in equal]
+    assert texts == [reader_text(v) for v in equal]
 
 
 def test_short_rows_are_padded_and_a_cell_holding_a_list_is_one_cell():

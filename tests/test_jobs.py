@@ -168,16 +168,15 @@ def test_the_report_builder_reads_afresh_writes_where_asked_and_carries_the_stor
         reads.append(as_of)
         return registers_from_tables({"policies": policies}), Context(s, as_of)
 
-    def write_report(registers, ctx, month, path, kpis=None):
-        assert ctx.as_of == dt.date(2026, 11, 5) and month == "2026-10"
-        return report_workbook(path.parent, path.name)
-
     class Kpis:
         def to_json(self):
             return KPIS
 
-    build = report_builder(load, write_report, lambda registers, ctx, month: Kpis(),
-                           lambda store, month: tmp_path / f"{store}-{month}.xlsx")
+    def write(registers, ctx, month, path):
+        assert ctx.as_of == dt.date(2026, 11, 5) and month == "2026-10"
+        return report_workbook(path.parent, path.name), Kpis()
+
+    build = report_builder(load, write, lambda store, month: tmp_path / f"{store}-{month}.xlsx")
     report = build("2026-10", dt.date(2026, 11, 5))
     assert reads == [dt.date(2026, 11, 5)]
     assert report.path == tmp_path / "星辰斯巴鲁-2026-10.xlsx" and report.path.exists()

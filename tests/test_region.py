@@ -13,7 +13,7 @@ from insurance_xl.core.kpi import KpiCounts, Kpis
 from insurance_xl.tables import registers_from_tables, table_from_records
 from insurance_xl.core.region import LATE, MISSING, NOT_DUE, ON_TIME, StoreReport, region_month, report_status
 from insurance_xl.reading.reports import read_report
-from insurance_xl.writing.report_book import write_report
+from insurance_xl.services.monthly_report import write_monthly_report
 from insurance_xl.settings import Context, RegionSettings, RegionStore, Settings
 
 from .conftest import make_workbook
@@ -135,7 +135,7 @@ def reports(tmp_path_factory):
     paths = []
     for name in ("甲店", "乙店"):
         ctx = Context(Settings(store=name, own_brands=["斯巴鲁"]), dt.date(2026, 11, 3))
-        paths.append(write_report(small_store(name), ctx, "2026-10", tmp_path / f"{name}.xlsx"))
+        paths.append(write_monthly_report(small_store(name), ctx, "2026-10", tmp_path / f"{name}.xlsx")[0])
     return paths
 
 

@@ -16,7 +16,8 @@ from insurance_xl.core.kpi import RATE_KEYS, monthly_kpis
 from insurance_xl.reading.store import read_store
 from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.reading.reports import read_report
-from insurance_xl.writing.report_book import DATA_SHEET, build_report, report_data, write_report
+from insurance_xl.services.monthly_report import report_results, write_monthly_report
+from insurance_xl.writing.report_book import DATA_SHEET, build_report, report_data
 from insurance_xl.settings import Context, load_settings
 
 from .conftest import sample
@@ -35,7 +36,7 @@ def store():
 @pytest.fixture(scope="module")
 def report_file(store, tmp_path_factory):
     registers, ctx = store
-    return write_report(registers, ctx, MONTH, tmp_path_factory.mktemp("report") / "report.xlsx")
+    return write_monthly_report(registers, ctx, MONTH, tmp_path_factory.mktemp("report") / "report.xlsx")[0]
 
 
 def data_rows(wb) -> dict:
@@ -117,7 +118,9 @@ def test_month_detail_lists_the_months_policies_written_here_with_names_masked(r
 def test_a_store_without_a_handover_register_gets_a_note_instead_of_the_overdue_chart(store):
     registers, ctx = store
     without = replace(registers, layouts=[lay for lay in registers.layouts if lay.register != "handovers"])
-    board = build_report(without, ctx, MONTH)["看板"]
+    kpis, overdue = report_results(without, ctx, MONTH)
+    assert overdue is None
+    board = build_report(without, ctx, MONTH, kpis=kpis, overdue=overdue)["看板"]
     assert len(board._charts) == 2
     assert any("本报表未附逾期回款数据" in str(c.value) for row in board.iter_rows() for c in row if c.value)
 
@@ -126,7 +129,7 @@ def test_overdue_amount_by_band_chart_appears_when_overdue_data_is_given(store):
     registers, ctx = store
     overdue = pd.DataFrame({"claim_no": ["A1", "A2", "A3"], "band": ["5000-10000", "小额", "5000-10000"],
                             "outstanding": [5000.0, 1200.5, 7300.25]})
-    wb = build_report(registers, ctx, MONTH, overdue=overdue)
+    wb = build_report(registers, ctx, MONTH, kpis=report_results(registers, ctx, MONTH)[0], overdue=overdue)
     assert len(wb["看板"]._charts) == 3
     rows = list(wb["逾期回款"].iter_rows(min_row=4, values_only=True))
     assert rows == [("5000-10000", 2, 12300.25), ("小额", 1, 1200.5), ("合计", 3, 13500.75)]
@@ -176,10 +179,10 @@ def test_libreoffice_reads_back_the_values_of_kpi_json(report_file, tmp_path, ca
 
 
 def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):
-    from insurance_xl.cli import run_monthly_report
+    from insurance_xl.services.main_job import run_monthly_report
     from insurance_xl.core.months import previous_month
 
     registers, ctx = store
-    path = run_monthly_report(registers, ctx, tmp_path)
+    path, _ = run_monthly_report(registers, ctx, tmp_path, dt.datetime(2026, 11, 24, 9, 30).astimezone())
     got = read_report(path)
     assert path.parent == tmp_path and got.month == previous_month(ctx.as_of) and got.store == "斯巴鲁京南店"

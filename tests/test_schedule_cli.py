@@ -12,7 +12,9 @@ from email import policy
 
 import pytest
 
-from insurance_xl.cli import main, run_monthly_report, settings_for
+from insurance_xl.cli import main
+from insurance_xl.services.main_job import run_monthly_report
+from insurance_xl.settings import store_settings
 from insurance_xl.core.months import previous_month
 from insurance_xl.services.mail import SentLedger, message_key
 from insurance_xl.reading.store import read_store
@@ -83,27 +85,30 @@ def test_resend_without_send_is_refused(desk, capsys):
     assert "--resend" in capsys.readouterr().err
 
 
+NOW = dt.datetime(2026, 11, 5, 9, 0).astimezone()
+
+
 def store_and_context(desk):
     registers = read_store(desk / "store" / "store.xlsx")
-    return registers, Context(settings_for(registers, str(desk / "settings.toml")), dt.date(2026, 11, 5))
+    return registers, Context(store_settings(registers, str(desk / "settings.toml")), dt.date(2026, 11, 5))
 
 
 def test_run_ends_with_the_stores_report_in_the_outbox(desk):
     out = desk / "out"
     registers, ctx = store_and_context(desk)
-    path = run_monthly_report(registers, ctx, out)
+    path, _ = run_monthly_report(registers, ctx, out, NOW)
     (name, msg), = messages(out / "outbox").items()
     assert name == f"2026-10_{STORE}_{TO}.eml"
     assert attachment(msg) == (path.name, path.read_bytes())
-    run_monthly_report(registers, ctx, out)
+    run_monthly_report(registers, ctx, out, NOW)
     assert len(messages(out / "outbox")) == 1
 
 
-def test_run_without_recipients_still_writes_the_report(desk, capsys):
+def test_run_without_recipients_still_writes_the_report(desk):
     write_settings(desk, mail_to=())
-    path = run_monthly_report(*store_and_context(desk), desk / "out")
+    path, lines = run_monthly_report(*store_and_context(desk), desk / "out", NOW)
     assert path.exists() and not (desk / "out" / "outbox").exists()
-    assert "mail.to" in capsys.readouterr().out
+    assert any("mail.to" in line for line in lines)
 
 
 def test_schedule_once_with_an_unreadable_store_exits_2_and_says_so_in_the_log(desk, capsys):

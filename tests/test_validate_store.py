@@ -22,7 +22,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from insurance_xl.cli import main, run_validation
+from insurance_xl.cli import main
+from insurance_xl.services.main_job import run_validation
 from insurance_xl.core.mask import mask_phone
 from insurance_xl.reading.store import load_sheet_grids, read_store
 from insurance_xl.settings import Context, Settings, load_settings
@@ -375,8 +376,9 @@ def test_a_validated_copy_is_not_validated_into_another_copy(validated, tmp_path
 def test_run_writes_the_validated_workbook_beside_the_other_results(tmp_path, capsys):
     store = make_workbook(tmp_path / "store.xlsx", {"客户出险统计表": [
         ["报案号", "报案日期", "车牌号"], ["BA1", "2026-10-01", "京A1"], ["BA1", "2026-10-02", "京A2"]]})
-    run_validation(store, read_store(store), Context(Settings(), dt.date(2026, 11, 24)), tmp_path)
-    assert "校验：错误 1 条" in capsys.readouterr().out
+    line = run_validation(store, read_store(store), Context(Settings(), dt.date(2026, 11, 24)), tmp_path,
+                          dt.datetime(2026, 11, 24, 9, 30).astimezone())
+    assert "校验：错误 1 条" in line
     assert main(["validate", "--verify", str(tmp_path / "validated-store.xlsx")]) == 0
 
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insurance_xl.reading.clerk_values import (cell_text, parse_date_text, parse_dates, parse_ids, parse_ints,
+from insurance_xl.reading.clerk_values import (reader_text, parse_date_text, parse_dates, parse_ids, parse_ints,
                                                parse_money, parse_month_text, parse_yesno)
 
 
@@ -70,7 +70,7 @@ def test_month_forms(text):
 @pytest.mark.parametrize("value,text", [(13996030824.0, "13996030824"), (665.0, "665"), (True, "true"),
                                         (dt.date(2026, 10, 1), "2026-10-01"), (12.5, "12.5"), ("  ", np.nan)])
 def test_cell_text_matches_what_the_file_reader_yields(value, text):
-    got = cell_text(value)
+    got = reader_text(value)
     assert (pd.isna(got) and pd.isna(text)) or got == text
 
 

@@ -1,4 +1,5 @@
-"""What every command shares: argument types, loading a store with its settings, printing."""
+"""What every command shares: argument types, loading a store with its settings, printing, and the
+clock: "today" and "now" are decided here, once for the command line (ARCHITECTURE.md)."""
 from __future__ import annotations
 
 import argparse
@@ -9,11 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from ..tables import Registers
 from ..reading.store import read_store
-from ..settings import Context, Settings, load_settings
+from ..settings import Context, store_settings
+from ..tables import Registers
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -53,16 +52,19 @@ def add_store_args(p: argparse.ArgumentParser, as_of: bool = True) -> None:
         p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
 
 
-def settings_for(registers: Registers, settings_file: str | None) -> Settings:
-    table = registers["settings"]
-    rows = list(zip(table["key"], table["value"], table["_row"])) if len(table) else None
-    return load_settings(settings_file, rows)
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def now() -> dt.datetime:
+    """The local time, with its offset (validation stamps, mail dates)."""
+    return dt.datetime.now().astimezone()
 
 
 def load(args: argparse.Namespace) -> tuple[Registers, Context]:
     registers = read_store(args.path)
-    settings = settings_for(registers, getattr(args, "settings", None))
-    as_of = getattr(args, "as_of", None) or dt.date.today()
+    settings = store_settings(registers, getattr(args, "settings", None))
+    as_of = getattr(args, "as_of", None) or today()
     return registers, Context(settings=settings, as_of=as_of)
 
 
@@ -82,21 +84,6 @@ def emit_json(payload: Any) -> None:
 
 def say(text: str = "") -> None:
     sys.stdout.write(text + "\n")
-
-
-def percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.1%}"
-
-
-def shown(value: object) -> str:
-    """A cell for a terminal line: empty (None, NaN, NA) as nothing, never as 'nan'."""
-    return "" if value is None or (not isinstance(value, str) and bool(pd.isna(value))) else str(value)
-
-
-def pad(text: str, width: int) -> str:
-    """Left-justify for a terminal where CJK characters take two columns."""
-    used = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return text + " " * max(width - used, 1)
 
 
 def warn_without_own_brands(ctx: Context) -> None:

@@ -8,7 +8,7 @@ bench/kpi_reference.py, and the tests hold the two to exact agreement).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, make_dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,21 +48,6 @@ RATE_LABELS = {
     "claim_rate": "出险率",
     "non_store_growth": "非本店投保客户增长率",
 }
-COUNT_LABELS = {
-    "sold": "本品牌新车销售台数",
-    "first_insured": "本店新保保单数",
-    "retained_base": "保有量（去年同月末）",
-    "renewed": "续保/转保车辆数",
-    "renewed_ytd": "年累计续保/转保车辆数",
-    "retained_base_ytd": "保有量（上年末）",
-    "expiring": "本月到期保单数",
-    "lost": "流失保单数",
-    "pending": "宽限期内待续保单数",
-    "claim_vehicles": "本店投保出险车辆数",
-    "insured_vehicles": "本店在保车辆数",
-    "non_store_claims": "非本店投保出险车辆数",
-    "non_store_claims_prev": "上月非本店投保出险车辆数",
-}
 MONEY_LABELS = {
     "premium_compulsory": REGISTERS["policies"].column("compulsory_premium").header,
     "premium_commercial": REGISTERS["policies"].column("commercial_premium").header,
@@ -77,21 +62,8 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
 
-@dataclass(frozen=True)
-class KpiCounts:
-    sold: int = 0
-    first_insured: int = 0
-    retained_base: int = 0
-    renewed: int = 0
-    renewed_ytd: int = 0
-    retained_base_ytd: int = 0
-    expiring: int = 0
-    lost: int = 0
-    pending: int = 0
-    claim_vehicles: int = 0
-    insured_vehicles: int = 0
-    non_store_claims: int = 0
-    non_store_claims_prev: int = 0
+# The month's counts (kpi --json "counts"), one int field per key of kpi_counts.COUNT_LABELS.
+KpiCounts = make_dataclass("KpiCounts", [(key, int, 0) for key in COUNT_KEYS], frozen=True)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,23 @@ def declared(register: str, column: str, value: str) -> str:
 NEW = declared("policies", "business_type", "新保")
 RENEWAL_TYPES = (declared("policies", "business_type", "续保"), declared("policies", "business_type", "转保"))
 
-COUNT_KEYS = ("sold", "first_insured", "retained_base", "renewed", "renewed_ytd", "retained_base_ytd",
-              "expiring", "lost", "pending", "claim_vehicles", "insured_vehicles", "non_store_claims",
-              "non_store_claims_prev")
+# The KPI counts, declared once: key (kpi --json "counts") -> what the report, 看板 and terminal call it
+COUNT_LABELS = {
+    "sold": "本品牌新车销售台数",
+    "first_insured": "本店新保保单数",
+    "retained_base": "保有量（去年同月末）",
+    "renewed": "续保/转保车辆数",
+    "renewed_ytd": "年累计续保/转保车辆数",
+    "retained_base_ytd": "保有量（上年末）",
+    "expiring": "本月到期保单数",
+    "lost": "流失保单数",
+    "pending": "宽限期内待续保单数",
+    "claim_vehicles": "本店投保出险车辆数",
+    "insured_vehicles": "本店在保车辆数",
+    "non_store_claims": "非本店投保出险车辆数",
+    "non_store_claims_prev": "上月非本店投保出险车辆数",
+}
+COUNT_KEYS = tuple(COUNT_LABELS)
 MONEY_KEYS = ("premium_compulsory", "premium_commercial", "commission")
 _MONEY_COLUMNS = {"premium_compulsory": "compulsory_premium", "premium_commercial": "commercial_premium",
                   "commission": "commission"}

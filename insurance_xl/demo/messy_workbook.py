@@ -201,7 +201,7 @@ def write_messy_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path, r
     """Write the given register tables into one workbook, one sheet per register, messy like a clerk's.
 
     `forms` may give, per register and column, the form index of every cell (default: drawn from
-    `rng`, the common forms most often). Returns the path written (atomically, see write.py).
+    `rng`, the common forms most often). Returns the path written (atomically, see xlsx/save.py).
     """
     target = Path(path)
     sheets = []

@@ -3,7 +3,7 @@
 `demo_tables(seed, vehicles, as_of=...)` builds the nine data registers of a Subaru dealership's
 insurance desk as typed tables, exactly as the reader returns them; the same seed and as-of give
 the same store. `write_demo_store` writes them the way clerks keep their workbooks (see
-demo_write.py) together with a matching settings.toml. The store is clean under DOMAIN.md's
+demo/messy_workbook.py) together with a matching settings.toml. The store is clean under DOMAIN.md's
 validation rules (no errors; a few realistic warnings such as an unsigned handover) and has
 something to show for every command as of its date: overdue cases, calls due, last month's KPIs,
 reconciliation, outstanding commission.
@@ -111,14 +111,13 @@ def lay_out(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def write_demo_store(dir: str | Path, seed: int = 2026, vehicles: int = 1500,  # noqa: A002 - the CLI's name
-                     as_of: dt.date | None = None) -> list[Path]:
+                     *, as_of: dt.date) -> list[Path]:
     """Write store.xlsx (the nine registers, kept the way clerks keep them) and settings.toml.
 
-    `as_of` defaults to today: the store's history ends that day.
+    The store's history ends on `as_of` (the caller decides what today is).
     """
     folder = Path(dir)
     folder.mkdir(parents=True, exist_ok=True)
-    as_of = as_of or dt.date.today()
     settings = demo_settings()
     tables = demo_tables(seed, vehicles, as_of=as_of)
     store = write_messy_workbook(tables, folder / STORE_FILE, np.random.default_rng([seed, 1]), store=settings.store)

@@ -12,7 +12,8 @@ from typing import Any
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..core.kpi import BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS, RATE_LABELS
+from ..core.kpi_counts import COUNT_LABELS
+from ..core.kpi import BREAKDOWN_COLUMNS, COUNT_KEYS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS, RATE_LABELS
 from ..writing.report_book import BREAKDOWN_HEADERS
 from ..settings import Context
 from ..writing.sheet import BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, TITLE_FONT, OutColumn

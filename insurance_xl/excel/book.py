@@ -21,8 +21,8 @@ from ..errors import InsuranceXlError
 from ..tables import Registers
 from ..outputs import OWN_SHEETS
 from ..reading.store import SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
-from ..settings import Context, Settings, load_settings
-from ..reading.clerk_values import cell_text, parse_date_text, parse_month_text
+from ..settings import Context, store_settings
+from ..reading.clerk_values import reader_text, parse_date_text, parse_month_text
 from ..xlsx.texts import FORMULA_LEAD
 from ..writing.sheet import OutColumn
 from .cells import BookCells
@@ -88,13 +88,6 @@ def read_book(book: Any, wanted: Collection[str] | None = None,
     return assemble(sheets, unrecognised, book.name)
 
 
-def book_settings(registers: Registers) -> Settings:
-    """Settings from the book's 设置 sheet (defaults where it is silent)."""
-    table = registers["settings"]
-    rows = list(zip(table["key"], table["value"], table["_row"])) if len(table) else None
-    return load_settings(None, rows)
-
-
 def board_value(book: Any, item: Input) -> object:
     if BOARD_SHEET not in [s.name for s in book.sheets]:
         raise BookInputError(f"找不到「{BOARD_SHEET}」工作表：请用 insurance.xlsm 的原版，或把「{BOARD_SHEET}」改回原名")
@@ -102,7 +95,7 @@ def board_value(book: Any, item: Input) -> object:
 
 
 def board_text(book: Any, item: Input) -> str:
-    text = cell_text(board_value(book, item))
+    text = reader_text(board_value(book, item))
     return "" if not isinstance(text, str) else text.strip()
 
 
@@ -129,7 +122,7 @@ def board_month(book: Any, as_of: dt.date) -> str:
 
 
 def book_context(book: Any, registers: Registers, today: dt.date) -> Context:
-    return Context(settings=book_settings(registers), as_of=board_as_of(book, today))
+    return Context(settings=store_settings(registers), as_of=board_as_of(book, today))
 
 
 # ---- writing ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """`make workbook`: write workbook/insurance.xlsm from the declarations, the same bytes every time.
 
-- the sheets come from openpyxl through write.py and templates.py (registers.py declares the
+- the sheets come from openpyxl through writing/sheet.py and writing/template_books.py (registers.py declares the
   register sheets, settings.py the 设置 sheet, excel.layout and excel.board the 看板 and xlwings.conf);
 - the VBA project is the one of the pinned xlwings release's standalone workbook
   (quickstart_standalone.xlsm: its `xlwings` module is tied to that release) with its sample module

@@ -1,6 +1,6 @@
-"""An open book's cell values as the texts the file reader yields (values.cell_text), for read.py.
+"""An open book's cell values as the texts the file reader yields (clerk_values.reader_text), for reading/store.py.
 
-A cell's text is what values.cell_text makes of it, so the open book reads exactly like the saved
+A cell's text is what values.reader_text makes of it, so the open book reads exactly like the saved
 file. A five-year register holds two million cells, so nothing here goes cell by cell in Python:
 the sheet's texts go to Arrow in one pass, numbers, dates and booleans are converted type by type,
 once per distinct value, string work is done in Arrow on each column's distinct texts, and
@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..reading.columns import Cells, ColumnTexts
-from ..reading.clerk_values import NUMBER_AMOUNTS, cell_text
+from ..reading.clerk_values import NUMBER_AMOUNTS, reader_text
 
 # What xlwings' remote engine turns into a datetime (_xlremote.datetime_pattern) and into None
 _JSON_DATETIME = re.compile(r"^[0-9]{4}-(?:1[0-2]|0[1-9])-(?:3[01]|0[1-9]|[12][0-9])T(?:2[0-3]|[01][0-9]):[0-5][0-9]:"
@@ -36,7 +36,7 @@ _ARROW_REFUSED = (pa.ArrowTypeError, pa.ArrowInvalid)  # a column holding more t
 
 
 class BookCells(Cells):
-    """A sheet's values from A1, rows as xlwings gives them, turned into texts where read.py asks.
+    """A sheet's values from A1, rows as xlwings gives them, turned into texts where reading/store.py asks.
 
     The reader asks for the texts of the columns it parses; of the others it asks only whether a
     cell holds 计 (a 合计 row) and, in rows blank so far, what the cells hold. Every cell's type and
@@ -115,7 +115,7 @@ class BookCells(Cells):
             return super().containing(pos, rows, char)
         # Converting a text adds or removes no other character (blank → empty, the engine's ISO
         # dates), and the text of a number, date or boolean holds none: only texts need a look,
-        # and values of any other type (their cell_text is their str()).
+        # and values of any other type (their reader_text is their str()).
         found = np.array(self._holding(char)[rows, pos])
         index = np.arange(self.shape[0])[rows]
         for k in np.flatnonzero(self.kinds[rows, pos] == _OTHER):
@@ -232,7 +232,7 @@ def _column_texts(column: np.ndarray, json_dates: bool) -> pa.Array:
 
 
 def _clean_texts(texts: pa.Array, json_dates: bool) -> pa.Array:
-    """Texts as cell_text leaves them: blank ones empty; with `json_dates`, the remote engine's reading."""
+    """Texts as reader_text leaves them: blank ones empty; with `json_dates`, the remote engine's reading."""
     empty = pc.equal(pc.utf8_trim(texts, characters=_python_whitespace()), "")
     if json_dates:
         empty = pc.or_(empty, pc.is_in(texts, value_set=pa.array(_XL_ERRORS)))
@@ -254,17 +254,17 @@ def _clean_texts(texts: pa.Array, json_dates: bool) -> pa.Array:
 
 
 def _engine_datetime_text(text: str) -> str:
-    """A text the remote engine reads as a datetime (its own regex and its own slicing), as cell_text."""
+    """A text the remote engine reads as a datetime (its own regex and its own slicing), as reader_text."""
     if not _XL_DATETIME.match(text):
         return text
     try:
-        return cell_text(dt.datetime.fromisoformat(text[:-1]))
+        return reader_text(dt.datetime.fromisoformat(text[:-1]))
     except ValueError:  # the engine would fail on it too: keep the text for the reader to report
         return text
 
 
 def _as_texts(column: np.ndarray) -> np.ndarray:
-    """A column holding numbers, booleans, dates…: each non-text cell as values.cell_text makes it."""
+    """A column holding numbers, booleans, dates…: each non-text cell as values.reader_text makes it."""
     cells = column
     kinds = np.fromiter(map(_KINDS.__getitem__, map(type, column)), dtype=np.int8, count=len(column))
     out = np.where(kinds == _TEXT, cells, None)
@@ -284,7 +284,7 @@ def _as_texts(column: np.ndarray) -> np.ndarray:
     if booleans.any():
         out[booleans] = np.where(cells[booleans].astype(bool), "true", "false")
     for k in np.flatnonzero(kinds >= _KINDS[dt.datetime]):  # dates from desktop Excel, numpy scalars: cell by cell
-        text = cell_text(cells[k])
+        text = reader_text(cells[k])
         out[k] = text if isinstance(text, str) else None
     return out
 
@@ -298,10 +298,10 @@ class _Kinds(dict):
 
 _KINDS = _Kinds({type(None): 0, str: 1, float: 2, int: 3, bool: 4, dt.datetime: 5, dt.date: 6})
 _TEXT = _KINDS[str]
-_OTHER = 7  # numpy scalars, Decimal…: cell_text makes their str(), which may hold any character
+_OTHER = 7  # numpy scalars, Decimal…: reader_text makes their str(), which may hold any character
 
 
 @functools.cache
 def _python_whitespace() -> str:
-    """What str.strip() removes (cell_text's notion of a blank cell), for Arrow's utf8_trim."""
+    """What str.strip() removes (reader_text's notion of a blank cell), for Arrow's utf8_trim."""
     return "".join(chr(c) for c in range(0x3001) if chr(c).isspace())

@@ -87,7 +87,8 @@ def renewal_calls_in(book: Any, today: dt.date) -> Any:
 def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     """生成月报: the month's report workbook, saved in 月报 beside the workbook."""
     from ..core.kpi import KPI_NEEDS
-    from ..writing.report_book import report_filename, write_report
+    from ..services.monthly_report import write_monthly_report
+    from ..writing.report_book import report_filename
 
     month = board_month(book, board_as_of(book, today))
     status(book, "生成月报：正在读取登记表…")
@@ -97,7 +98,7 @@ def monthly_report_in(book: Any, today: dt.date, folder: Path) -> Path:
     status(book, f"生成月报：正在生成 {month} 月报…")
     target = folder / REPORT_FOLDER / report_filename(ctx.settings.store, month)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(write_report(registers, ctx, month, target))
+    return Path(write_monthly_report(registers, ctx, month, target)[0])
 
 
 

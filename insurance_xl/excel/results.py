@@ -1,7 +1,7 @@
 """What the buttons write back into the open book: 校验结果, 逾期, the call lists (看板: excel.board).
 
-Column headers and formats come from the core's own declarations (report.py, overdue_book.py,
-calls_book.py, registers.py), so a sheet written here reads like the CLI's workbook of the same name.
+Column headers and formats come from the core's own declarations (report_book.py, overdue_book.py,
+call_list_book.py, registers.py), so a sheet written here reads like the CLI's workbook of the same name.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from ..tables import table_from_records
 from ..reading.store import assemble, read_grid
 from ..registers import REGISTERS, Column
 from ..settings import Context, Settings, load_settings
-from ..reading.clerk_values import cell_text, parse_column, parse_date_text, parse_month_text
+from ..reading.clerk_values import reader_text, parse_column, parse_date_text, parse_month_text
 from .cells import cell_grid
 
 UNREADABLE = "无法识别"
@@ -89,7 +89,7 @@ def _settings(table: Cells | None) -> Settings:
 
 
 def _day(value: object, name: str) -> dt.date:
-    text = cell_text(value)
+    text = reader_text(value)
     day = parse_date_text(text) if isinstance(text, str) else None
     if not isinstance(day, dt.date):
         raise ValueError(f"{name} 应为日期，实际为 {value!r}")
@@ -199,7 +199,7 @@ def INS_KPI(key: str, month: object, policies: Cells, sales: Cells, claims: Cell
 
     if key not in (*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS):
         raise ValueError(f"未知的指标 {key!r}，可用：{', '.join((*RATE_KEYS, *MONEY_KEYS, *COUNT_KEYS))}")
-    month_key = parse_month(cell_text(month))
+    month_key = parse_month(reader_text(month))
     tables = {"policies": policies, "sales": sales, "claims": claims}
     if contacts is not None:
         tables["contacts"] = contacts

@@ -162,7 +162,7 @@ NUMBER_AMOUNTS = 1e15
 
 def money_numbers(numbers: np.ndarray) -> np.ndarray:
     """Amounts a workbook holds as numbers (finite, smaller than NUMBER_AMOUNTS), to the fen: what
-    parse_money makes of their texts (cell_text), without writing them out and reading them back."""
+    parse_money makes of their texts (reader_text), without writing them out and reading them back."""
     return np.round(numbers, 2)
 
 
@@ -227,7 +227,7 @@ KIND_RULE = {
 }
 
 
-def cell_text(value: object) -> object:
+def reader_text(value: object) -> object:
     """One cell from a Python source (xlwings, openpyxl) as the text the reader parses.
 
     Mirrors what the Rust reader yields, so values read from an open Excel book parse exactly

@@ -1,4 +1,4 @@
-"""A sheet's cells as the reader (read.py) asks for them: column by column, once per distinct text.
+"""A sheet's cells as the reader (reading/store.py) asks for them: column by column, once per distinct text.
 
 The reader decides which rows are blank or totals and parses each column it reads; all of that is
 done cell by cell in meaning, so it is done once per distinct text and spread to the cells by code:
@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ..registers import Column, Kind
 from ..core.texts import arrow_texts
-from .clerk_values import cell_text, money_numbers, parse_column
+from .clerk_values import reader_text, money_numbers, parse_column
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class ColumnTexts:
 
     def text(self, i: int) -> object:
         if self.numbers is not None and not np.isnan(self.numbers[i]):
-            return cell_text(float(self.numbers[i]))
+            return reader_text(float(self.numbers[i]))
         return self.texts.iloc[self.codes[i]]
 
     def series(self) -> pd.Series:
@@ -74,7 +74,7 @@ class ColumnTexts:
         texts = self.texts.iloc[self.codes].reset_index(drop=True)
         numeric = np.flatnonzero(self.numeric())
         if numeric.size:
-            texts.iloc[numeric] = [cell_text(float(x)) for x in self.numbers[numeric]]  # type: ignore[index]
+            texts.iloc[numeric] = [reader_text(float(x)) for x in self.numbers[numeric]]  # type: ignore[index]
         return texts
 
     def parse(self, column: Column) -> tuple[pd.Series, pd.Series]:

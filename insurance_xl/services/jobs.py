@@ -120,18 +120,16 @@ def monthly_report_job(settings: Settings, build: ReportBuilder, transport: Tran
 
 
 def report_builder(load: Callable[[dt.date], tuple[Registers, Context]],
-                   write_report: Callable[..., Path],
-                   monthly_kpis: Callable[[Registers, Context, str], Any],
+                   write: Callable[[Registers, Context, str, Path], tuple[Path, Any]],
                    path_for: Callable[[str, str], Path]) -> ReportBuilder:
-    """A ReportBuilder over a store: read it afresh (clerks keep typing), compute the month's KPIs
-    once, write the report from them (write_report(registers, ctx, month, path, kpis=…))."""
+    """A ReportBuilder over a store: read it afresh (clerks keep typing), then `write` computes the
+    month's results once and writes the report, giving (path, kpis)."""
 
     def build(month: str, as_of: dt.date) -> Report:
         registers, ctx = load(as_of)
         target = path_for(ctx.settings.store, month)
         target.parent.mkdir(parents=True, exist_ok=True)
-        kpis = monthly_kpis(registers, ctx, month)
-        path = Path(write_report(registers, ctx, month, target, kpis=kpis))
+        path, kpis = write(registers, ctx, month, target)
         return Report(ctx.settings.store, month, path, kpis.to_json(), personal_values(registers))
 
     return build

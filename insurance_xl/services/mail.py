@@ -28,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InsuranceXlError, SettingsError
-from ..core.kpi import COUNT_LABELS, MONEY_LABELS, RATE_LABELS
+from ..core.kpi_counts import COUNT_LABELS
+from ..core.kpi import MONEY_LABELS, RATE_LABELS
 from .mail_transport import DeliveryFailed, Transport
 from ..core.mask import mask_text
 from ..tables import Registers

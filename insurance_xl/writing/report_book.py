@@ -19,9 +19,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..outputs import DATA_SHEET
-from ..core.claims import overdue_payments
-from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
-                        RATE_LABELS, Kpis, MonthlyKpis, monthly_kpis)
+from ..core.kpi_counts import COUNT_LABELS
+from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
+                        RATE_LABELS, Kpis, MonthlyKpis)
 from ..core.mask import mask_table
 from ..tables import Registers
 from ..registers import HERE, REGISTERS
@@ -57,26 +57,23 @@ def report_filename(store: str, month: str) -> str:
     return f"保险业务月报-{store}-{month}.xlsx"
 
 
-def write_report(registers: Registers, ctx: Context, month: str, path: str | Path,
-                 overdue: pd.DataFrame | None = None, kpis: MonthlyKpis | None = None) -> Path:
-    """Build the report and save it atomically (write.save_workbook, stamped kind="report");
-    `kpis`: the month's KPIs when the caller has them already."""
+def write_report(registers: Registers, ctx: Context, month: str, path: str | Path, *, kpis: MonthlyKpis,
+                 overdue: pd.DataFrame | None) -> Path:
+    """Build the report from the month's results and save it atomically (stamped kind="report")."""
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, overdue, kpis), target, kind=REPORT_KIND)
+    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue), target, kind=REPORT_KIND)
     return target
 
 
-def build_report(registers: Registers, ctx: Context, month: str, overdue: pd.DataFrame | None = None,
-                 kpis: MonthlyKpis | None = None) -> Workbook:
-    """The report workbook. `overdue`: the overdue-payments frame (columns band, outstanding);
-    by default the claims rules compute it from the store's handovers, and a store that keeps no
-    handover register gets the overdue chart left out with a note."""
+def build_report(registers: Registers, ctx: Context, month: str, *, kpis: MonthlyKpis,
+                 overdue: pd.DataFrame | None) -> Workbook:
+    """The report workbook from the month's KPIs and the overdue-payments frame (columns band,
+    outstanding); `overdue` None (a store that keeps no handover register) leaves the overdue chart
+    out with a note."""
     month = str(pd.Period(month, "M"))
-    if overdue is None and "handovers" not in registers.missing:
-        overdue = overdue_payments(registers["handovers"], registers["payments"], registers["claims"], ctx)
-    k = kpis or monthly_kpis(registers, ctx, month)
+    k = kpis
     wb = Workbook()
     board = wb.active
     board.title = "看板"

@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 from ..registers import REGISTERS, YES_NO, Column, Kind
-from ..xlsx.texts import cell_text, python_value
+from ..xlsx.texts import text_for_cell, python_value
 
 
 DATE_FORMAT = "yyyy-mm-dd"
@@ -40,7 +40,7 @@ def put(cell: Cell, value: object, number_format: str | None = None) -> Cell:
     """Store a value; text that looks like a formula stays text (never evaluated)."""
     value = python_value(value)
     if isinstance(value, str):
-        cell.value = cell_text(value)
+        cell.value = text_for_cell(value)
         # always a text cell: openpyxl would make '=…' a formula and '#N/A' an error value
         cell.data_type = "s"
     else:

@@ -9,7 +9,7 @@ import pandas as pd
 from defusedxml import ElementTree as SafeET
 from .parts import column_letter
 from ..registers import Kind
-from .texts import cell_text as _cell_text
+from .texts import text_for_cell
 from .parts import MAIN, PKG_REL, REF, REL_NS, Styles, WORKSHEET_TYPE, attrs_of, col_index, resolve, split_ref
 
 
@@ -38,7 +38,7 @@ def cell_value(value: object, kind: Kind) -> tuple[str, str] | None:
         return cell_value(value.item(), kind)
     if isinstance(value, (pd.Timestamp, dt.date)):
         return "text", pd.Timestamp(value).strftime("%Y-%m-%d")
-    text = _cell_text(str(value))  # as write.put() writes text: XML-safe, Excel escapes kept literal
+    text = text_for_cell(str(value))  # as writing.sheet.put() writes text: XML-safe, Excel escapes kept literal
     return ("text", text) if text != "" else None
 
 

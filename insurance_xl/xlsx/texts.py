@@ -38,7 +38,7 @@ def xml_safe_text(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
-def cell_text(text: str) -> str:
+def text_for_cell(text: str) -> str:
     """Text as written into a cell: XML-safe, and Excel's _xHHHH_ escapes kept literal."""
     return _EXCEL_ESCAPE.sub(r"_x005F_\1", xml_safe_text(text))
 
@@ -46,4 +46,4 @@ def cell_text(text: str) -> str:
 def text_cell_value(value: object) -> object:
     """For write-only sheets: the value with illegal characters dropped (formula-safe via put())."""
     value = python_value(value)
-    return cell_text(value) if isinstance(value, str) else value
+    return text_for_cell(value) if isinstance(value, str) else value

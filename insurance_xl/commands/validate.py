@@ -2,31 +2,15 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-from pathlib import Path
 
-from ..errors import InsuranceXlError
-from ..tables import Registers
-from ..settings import Context
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, parse_date, say
-
-
-def run_validation(store: Path, registers: Registers, ctx: Context, out: Path) -> None:
-    """`run`'s validation step: findings counted, the validated workbook beside the other results."""
-    from ..core.validation.validate import validate
-    from ..writing.validated_book import write_validated_workbook
-
-    validation = validate(registers, ctx)
-    target = out / "validated-store.xlsx"
-    write_validated_workbook(store, target, registers, validation, as_of=ctx.as_of,
-                             now=dt.datetime.now().astimezone(), store=ctx.settings.store)
-    say(f"校验：错误 {validation.errors} 条，警告 {validation.warnings} 条 → {target}")
+from ..core.validation.validate import report_lines, validate
+from ..errors import InsuranceXlError, RegisterMissing
+from ..writing.integrity import verify_workbook_stamp
+from ..writing.validated_book import check_out_path, write_validated_workbook
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, now, parse_date, say
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..errors import RegisterMissing
-    from ..core.validation.validate import report_lines, validate
-
     if args.verify:
         if args.path or args.out:
             raise InsuranceXlError("--verify 单独使用：insurance-xl validate --verify 已校验的工作簿.xlsx")
@@ -34,18 +18,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not args.path:
         raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
     if args.out:
-        from ..writing.validated_book import check_out_path
-
         check_out_path(args.path, args.out)
     registers, ctx = load(args)
     if not registers.layouts:
         raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
     validation = validate(registers, ctx)
     if args.out:
-        from ..writing.validated_book import write_validated_workbook
-
-        write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
-                                 now=dt.datetime.now().astimezone(), store=ctx.settings.store)
+        write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of, now=now(),
+                                 store=ctx.settings.store)
     if args.json:
         emit_json(validation.to_json())
     else:
@@ -57,8 +37,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def verify_validated(args: argparse.Namespace) -> int:
-    from ..writing.integrity import verify_workbook_stamp
-
     result = verify_workbook_stamp(args.verify)
     if result is None:
         raise InsuranceXlError(f"{args.verify} 不是经过校验的工作簿（没有完整性印章），请先运行 validate --out")

@@ -1,38 +1,15 @@
-"""overdue and calls: the claims clerk's money flags and the policy clerk's renewal lists."""
+"""calls: the policy clerk's renewal call lists; `calls import` records the contacts a clerk filled in."""
 from __future__ import annotations
 
 import argparse
 
+from ..core.mask import mask_name
+from ..core.renewals import call_lists, calls_json
 from ..errors import InsuranceXlError
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, say, shown
-
-
-def cmd_overdue(args: argparse.Namespace) -> int:
-    from ..core.claims import flags_json, money_flags
-    from ..writing.overdue_book import band_totals, write_overdue_workbook
-
-    registers, ctx = load(args)
-    registers.require({"handovers": ("claim_no",)})
-    flags = money_flags(registers, ctx)
-    if args.out:
-        write_overdue_workbook(flags, ctx.settings, args.out)
-    if args.json:
-        emit_json(flags_json(flags))
-        return EXIT_OK
-    say(f"截至 {ctx.as_of:%Y-%m-%d}：逾期未回款 {len(flags.overdue)} 件，合计 ¥{flags.outstanding_total:,.2f}")
-    for row in flags.overdue.itertuples(index=False):
-        say(f"  {row.claim_no:<16} {row.insurer or '':<8} 交接 {row.handover_date:%Y-%m-%d} 应回款 {row.due_date:%Y-%m-%d}"
-            f" 逾期 {row.days_overdue:>4} 天  未回款 ¥{row.outstanding:>12,.2f}  {row.band if isinstance(row.band, str) else ''}")
-    for band, count, amount in band_totals(flags.overdue).itertuples(index=False):
-        say(f"  {band:<12} {count:>4} 件  ¥{amount:>12,.2f}")
-    say(f"核赔退回 {len(flags.returned)} 件；三者款超期未退 {len(flags.tp_refunds)} 件；旧件超期未签收 {len(flags.old_parts)} 件；"
-        f"手续费超期未收回 {len(flags.commission)} 个月份")
-    if len(flags.undated_handovers):
-        say(f"注意：{len(flags.undated_handovers)} 条交接记录没有交接日期，无法计算回款期限")
-    say("案件分档：" + "，".join(f"{k} {v} 件" for k, v in flags.bands.items()))
-    if args.out:
-        say(f"催款清单：{args.out}")
-    return EXIT_OK
+from ..services.calls_import import import_call_list
+from ..writing.call_list_book import write_call_lists
+from ..writing.terminal import pad, shown
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
@@ -40,10 +17,6 @@ def cmd_calls(args: argparse.Namespace) -> int:
         return _calls_import(args)
     if args.filled or args.into:
         raise InsuranceXlError("FILLED.xlsx 和 --into 只用于 insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
-    from ..writing.call_list_book import write_call_lists
-    from ..core.mask import mask_name
-    from ..core.renewals import call_lists, calls_json
-
     registers, ctx = load(args)
     registers.require({"policies": ("archive_no", "policy_end")})
     lists = call_lists(registers, ctx)
@@ -62,8 +35,6 @@ def cmd_calls(args: argparse.Namespace) -> int:
 
 
 def _calls_import(args: argparse.Namespace) -> int:
-    from ..services.calls_import import import_call_list
-
     if not args.filled or not args.into:
         raise InsuranceXlError("用法：insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
     result = import_call_list(args.filled, args.into)
@@ -81,12 +52,6 @@ def _calls_import(args: argparse.Namespace) -> int:
     return EXIT_DATA_ERRORS if result.problems else EXIT_OK
 
 
-def _overdue_args(p: argparse.ArgumentParser) -> None:
-    add_store_args(p)
-    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the 催款清单 workbook")
-
-
 def _calls_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
     p.add_argument("filled", nargs="?", metavar="FILLED.xlsx", help="calls import: the filled-in call list")
@@ -96,7 +61,7 @@ def _calls_args(p: argparse.ArgumentParser) -> None:
                    help="write one call list per clerk: FILE-<clerk>.xlsx, or DIR/续保提醒-<clerk>-<date>.xlsx")
 
 
+
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('overdue', 'overdue insurer payments and the other money flags', _overdue_args, cmd_overdue),
     ('calls', 'renewal call lists (calls import FILLED --into STORE records the contacts)', _calls_args, cmd_calls),
 )

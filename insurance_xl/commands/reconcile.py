@@ -5,16 +5,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..reading.statements import StatementForWrongMonth
+from ..services.month_end import change_lines, lock_json, locks_dir, reconcile_month, record_lock
+from ..writing.append import append_register_rows
+from ..writing.reconciliation_book import reconciliation_json, reconciliation_workbook, summary_lines
+from ..xlsx.grids import Sheets
+from ..xlsx.safety import check_workbook_file
+from ..xlsx.save import save_workbook
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    from ..services.month_end import lock_json, locks_dir, reconcile_month, record_lock
-    from ..services.month_end import change_lines
-    from ..writing.reconciliation_book import reconciliation_json, reconciliation_workbook, summary_lines
-    from ..reading.statements import StatementForWrongMonth
-    from ..xlsx.save import save_workbook
-
     _check_statement_file(Path(args.statement))
     registers, ctx = load(args)
     try:
@@ -42,8 +43,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if unreadable:
             sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
             return EXIT_DATA_ERRORS
-        from ..writing.append import append_register_rows
-
         recorded = record_lock(args.path, registers, result, ctx.as_of, append_register_rows, payload)
     payload["lock"] = lock_json(result, recorded)
     if args.out:
@@ -63,9 +62,6 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def _check_statement_file(path: Path) -> None:
     """A statement that cannot be opened fails at once, not after a five-year store has been read
     (its columns are read later, with the store's settings)."""
-    from ..xlsx.safety import check_workbook_file
-    from ..xlsx.grids import Sheets
-
     check_workbook_file(path)
     Sheets(path)
 

@@ -1,0 +1,42 @@
+"""kpi: the supervisor's numbers of a month (DOMAIN.md "KPIs")."""
+from __future__ import annotations
+
+import argparse
+
+from ..core.kpi_counts import COUNT_LABELS
+from ..core.kpi import KPI_NEEDS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+from ..writing.terminal import pad
+from .common import EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say, warn_without_own_brands
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    registers, ctx = load(args)
+    registers.require(KPI_NEEDS)
+    warn_without_own_brands(ctx)
+    kpis = monthly_kpis(registers, ctx, args.month)
+    payload = kpis.to_json()
+    if args.json:
+        emit_json(payload)
+        return EXIT_OK
+    say(f"{ctx.settings.store} {payload['month']} 关键指标（截至 {ctx.as_of:%Y-%m-%d}）")
+    for key, label in RATE_LABELS.items():
+        value = payload[key]
+        num, den = kpis.fraction(key)
+        say(f"  {pad(label, 22)}{'—' if value is None else f'{value:.2%}':>9}   {num} / {den}")
+    for key in ("premium_compulsory", "premium_commercial", "commission"):
+        say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
+    for key, value in payload["counts"].items():
+        say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
+    return EXIT_OK
+
+
+def _kpi_args(p: argparse.ArgumentParser) -> None:
+    add_store_args(p)
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
+    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    ('kpi', 'the supervisor KPIs of a month', _kpi_args, cmd_kpi),
+)

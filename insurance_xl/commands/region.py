@@ -1,0 +1,51 @@
+"""region: rank stores from their monthly reports and apply the reporting rules."""
+from __future__ import annotations
+
+import argparse
+
+from ..core.region import RULE_LABELS, STATUS_LABELS, region_month
+from ..reading.reports import read_report
+from ..settings import Settings, load_settings
+from ..writing.region_book import build_region_workbook
+from ..writing.terminal import pad, percent
+from ..xlsx.save import save_workbook
+from .common import EXIT_OK, CommandSpec, emit_json, parse_date, parse_month, say, today
+
+
+def cmd_region(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings) if args.settings else Settings()
+    as_of = args.as_of or today()
+    result = region_month([read_report(p) for p in args.reports], settings.region, args.month, as_of)
+    if args.out:
+        save_workbook(build_region_workbook(result), args.out, kind="region")
+    if args.json:
+        emit_json(result.to_json())
+        return EXIT_OK
+    say(f"区域门店排名 {args.month}（截至 {as_of:%Y-%m-%d}）")
+    payload = result.to_json()
+
+    for row in payload["ranking"]:
+        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {percent(row['first_insurance_rate']):>6}  "
+            f"续保 {percent(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
+            f"目标完成 {percent(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
+    for row in payload["penalties"]:
+        say(f"  处罚：{row['store']} {RULE_LABELS[row['rule']]}（{'、'.join(row['months'])}）"
+            f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")
+    if args.out:
+        say(str(args.out))
+    return EXIT_OK
+
+
+def _region_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reports", nargs="+", metavar="REPORT", help="stores' monthly report workbooks")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to rank")
+    p.add_argument("--settings", metavar="FILE.toml", help="settings with [region] and [[region.stores]]")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+    p.add_argument("--json", action="store_true", help="print ranking and penalties as one JSON object")
+    p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
+
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    ('region', 'rank stores from their monthly reports', _region_args, cmd_region),
+)
