@@ -83,7 +83,7 @@ def test_cases_workbook_puts_open_cases_first_with_filters_frozen_header_and_a_c
     rows = [r for r in ws.iter_rows(min_row=5, values_only=True)]
     assert [r[0] for r in rows] == [c["claim_no"] for c in got["cases"]]
     steps = [r[4] for r in rows]
-    order = ["结算", "交案", "旧件", "回款", "三者退款", "已完成"]
+    order = ["结算", "交案", "旧件", "回款", "三者退款", "已完成", "已撤案"]
     assert [order.index(s) for s in steps] == sorted(order.index(s) for s in steps)  # open first, by step
     assert ws.row_dimensions[5].outline_level == 1
     insurers = wb["保险公司对比"]

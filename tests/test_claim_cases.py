@@ -100,3 +100,11 @@ def test_adjusters_average_the_days_of_completed_steps_and_count_open_cases():
     payload = cases_json(cases, insurer_comparison(cases), adjuster_comparison(cases))
     assert payload["adjusters"][0]["avg_days"]["结算"] == 7.0 and payload["adjusters"][0]["avg_days"]["回款"] is None
     assert {r["claim_no"]: r["days"] for r in payload["cases"]}["B"] == {"结算": 10, "交案": 60}
+
+
+def test_a_withdrawn_case_waits_for_nothing_and_comes_last():
+    s = store(claims=[("W1", "2026-09-01", None, "人保财险", False, "孙"), ("O1", "2026-09-20", None, "人保财险", False, "孙")])
+    s["claims"].loc[0, "status"] = "已撤案"
+    cases = claim_cases(s, ctx("2026-10-10"))
+    assert cases[["claim_no", "step"]].values.tolist() == [["O1", "结算"], ["W1", "已撤案"]]
+    assert adjuster_comparison(cases)["open"].tolist() == [1]

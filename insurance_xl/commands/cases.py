@@ -8,7 +8,7 @@ from .common import EXIT_OK, CommandSpec, add_store_args, emit_json, load, pad, 
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
-    from ..core.claim_cases import DONE, WAITING, adjuster_comparison, cases_json, claim_cases, insurer_comparison
+    from ..core.claim_cases import DONE, WAITING, WITHDRAWN, adjuster_comparison, cases_json, claim_cases, insurer_comparison
     from ..writing.cases_book import write_cases_workbook
 
     registers, ctx = load(args)
@@ -20,7 +20,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(cases_json(cases, insurers, adjusters))
         return EXIT_OK
-    open_cases = cases[cases["step"] != DONE]
+    open_cases = cases[~cases["step"].isin((DONE, WITHDRAWN))]
     say(f"截至 {ctx.as_of:%Y-%m-%d}：案件 {len(cases)} 件，未完成 {len(open_cases)} 件")
     for step in WAITING:
         waiting = open_cases[open_cases["step"] == step]

@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   ("churn_rate", "流失率"), ("claim_rate", "出险率"))))
     flags = money_flags(registers, ctx)
     say(f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx')}")
+    say(f"案件跟踪 {write_case_tracking(registers, ctx, out / f'案件跟踪-{today:%Y%m%d}.xlsx')}")
     for path in write_call_lists(call_lists(registers, ctx), out):
         say(f"续保提醒 {path}")
     run_monthly_report(registers, ctx, out)
@@ -67,6 +68,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in reconcile_demo_month(registers, ctx, out, args.seed):
         say(line)
     return EXIT_OK
+
+
+def write_case_tracking(registers: Registers, ctx: Context, path: Path) -> Path:
+    """`run`: every claim case by the step it waits at (the 案件跟踪 workbook of `cases --out`)."""
+    from ..core.claim_cases import adjuster_comparison, claim_cases, insurer_comparison
+    from ..writing.cases_book import write_cases_workbook
+
+    cases = claim_cases(registers, ctx)
+    return write_cases_workbook(cases, insurer_comparison(cases), adjuster_comparison(cases), ctx.settings,
+                                ctx.as_of, path)
 
 
 def run_monthly_report(registers: Registers, ctx: Context, out: Path) -> Path:

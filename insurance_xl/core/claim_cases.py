@@ -13,7 +13,8 @@ Decisions where DOMAIN.md is silent:
 - 旧件 applies to a case with old-parts rows and is done when every row is signed for; it is checked
   after 交案 and before 回款, the seed's order (§4.3 steps 7–9);
 - 三者退款 applies to a case with 涉及三者 是 (or a tp_refunds row) and is done at its first 退款日期;
-- a case's insurer is the claim's 保险公司, else the handover's, else the payment's.
+- a case's insurer is the claim's 保险公司, else the handover's, else the payment's;
+- a case whose 状态 says 撤案 (or 注销) waits for nothing: step 已撤案, after the finished ones.
 """
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ import pandas as pd
 from ..registers import ROW
 from ..settings import Context
 from ..tables import Registers, json_records
-from .claims import _cases, _overdue, _present
+from .claims import _cases, _keyed, _overdue, _present
 
 STEPS = ("报案", "结算", "交案", "旧件", "回款", "三者退款")
-DONE = "已完成"
+DONE, WITHDRAWN = "已完成", "已撤案"
+WITHDRAWN_STATUS = "撤案|注销"  # 状态 of a case the customer withdrew: nothing more to wait for
 WAITING = STEPS[1:]  # the steps a case can wait at, in order
 NO_INSURER = "未填保险公司"
 # each step's duration runs from the date of the step before it (旧件 from 结算, like 交案)
@@ -46,34 +48,38 @@ def claim_cases(registers: Registers, ctx: Context) -> pd.DataFrame:
     """One row per claim of 客户出险统计表: its step dates, the step it waits at (`step`, 已完成 when
     none), the days each step took (`days_1`… in WAITING order; for the step it waits at, the days so
     far), money (amount_due, paid_amount, outstanding), `overdue` and `returned`; open cases first,
-    grouped by step, the longest waiting first."""
+    grouped by step, the longest waiting first; then 已完成, then 已撤案."""
     as_of = pd.Timestamp(ctx.as_of)
-    claims = _present(registers["claims"], ["claim_no", "report_date", "plate", "insurer", "assessed_amount",
-                                            "settled_amount", "settled_date", "third_party", "adjuster", ROW])
-    cases = claims.drop_duplicates("claim_no").set_index("claim_no")
+    (claims, pay, parts, refunds), names = _keyed(
+        _present(registers["claims"], ["claim_no", "report_date", "plate", "insurer", "assessed_amount",
+                                       "settled_amount", "settled_date", "third_party", "adjuster", "status", ROW]),
+        _present(registers["payments"], ["claim_no", "paid_date"]),
+        _present(registers["old_parts"], ["claim_no", "handover_date", "signed"]),
+        _present(registers["tp_refunds"], ["claim_no", "refund_date"]))
+    cases = claims.drop_duplicates("key").set_index("key")
+    keys = cases.index.to_numpy()
     cases["settled_date"] = _arrived(cases["settled_date"], as_of)
     handovers = registers["handovers"]
     handovers = handovers[handovers["handover_date"].isna() | (handovers["handover_date"] <= as_of)]
-    money = _cases(handovers, registers["payments"], registers["claims"], ctx).set_index("claim_no")
+    money = _cases(handovers, registers["payments"], registers["claims"], ctx)
+    money["key"] = names.get_indexer(money["claim_no"])  # -1: a handover of no claim here, not a case
+    overdue = names.get_indexer(_overdue(money, ctx)["claim_no"])
+    money = money[money["key"] >= 0].set_index("key")
     cases = cases.join(money[["handover_date", "amount_due", "paid_amount", "outstanding", "returned",
                               "insurer"]].rename(columns={"insurer": "money_insurer"}), how="left")
-    overdue = _overdue(money.reset_index(), ctx)["claim_no"]
-    pay = _present(registers["payments"], ["claim_no", "paid_date"])
-    cases["paid_date"] = pay.assign(paid_date=_arrived(pay["paid_date"], as_of)).groupby("claim_no")["paid_date"].max()
-    parts = _present(registers["old_parts"], ["claim_no", "handover_date", "signed"])
+    cases["paid_date"] = pay.assign(paid_date=_arrived(pay["paid_date"], as_of)).groupby("key")["paid_date"].max()
     part_days = parts.assign(signed=parts["signed"].fillna(False).astype(bool),
-                             handover_date=_arrived(parts["handover_date"], as_of)).groupby("claim_no")
-    cases["has_parts"] = cases.index.isin(parts["claim_no"])
+                             handover_date=_arrived(parts["handover_date"], as_of)).groupby("key")
+    cases["has_parts"] = np.isin(keys, parts["key"].to_numpy())
     cases["parts_signed"] = part_days["signed"].min().reindex(cases.index).fillna(False).astype(bool)
     cases["old_parts_date"] = part_days["handover_date"].max().where(cases["parts_signed"])
-    refunds = _present(registers["tp_refunds"], ["claim_no", "refund_date"])
     cases["refund_date"] = refunds.assign(refund_date=_arrived(refunds["refund_date"], as_of)
-                                          ).groupby("claim_no")["refund_date"].min()
-    cases["third_party"] = cases["third_party"].fillna(False).astype(bool) | cases.index.isin(refunds["claim_no"])
+                                          ).groupby("key")["refund_date"].min()
+    cases["third_party"] = cases["third_party"].fillna(False).astype(bool) | np.isin(keys, refunds["key"].to_numpy())
     cases["insurer"] = cases["insurer"].fillna(cases["money_insurer"]).fillna(NO_INSURER)
     cases["returned"] = cases["returned"].fillna(False).astype(bool)
-    cases["overdue"] = cases.index.isin(overdue)
-    return _steps(cases, as_of).reset_index()
+    cases["overdue"] = np.isin(keys, overdue)
+    return _steps(cases, as_of).reset_index(drop=True)
 
 
 def _steps(cases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -82,7 +88,8 @@ def _steps(cases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
             "旧件": ~cases["has_parts"] | cases["parts_signed"], "回款": paid,
             "三者退款": ~cases["third_party"] | cases["refund_date"].notna()}
     waits = [~done[step] for step in WAITING]
-    cases["step"] = np.select(waits, list(WAITING), default=DONE)
+    withdrawn = cases["status"].fillna("").str.contains(WITHDRAWN_STATUS, regex=True).to_numpy(dtype=bool)
+    cases["step"] = np.where(withdrawn, WITHDRAWN, np.select(waits, list(WAITING), default=DONE))
     for step, column in DAY_COLUMNS.items():
         start, end = STEP_DATES[step]
         took = (cases[end] - cases[start]).dt.days.where(done[step])
@@ -92,7 +99,7 @@ def _steps(cases: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     for step in WAITING:
         waiting_since = waiting_since.mask(cases["step"] == step, cases[STEP_DATES[step][0]])
     cases["days_waiting"] = (as_of - waiting_since).dt.days.astype("Int64")
-    order = pd.Categorical(cases["step"], categories=[*WAITING, DONE], ordered=True)
+    order = pd.Categorical(cases["step"], categories=[*WAITING, DONE, WITHDRAWN], ordered=True)
     cases = cases.assign(_order=order.codes).sort_values(["_order", "days_waiting", "report_date"],
                                                          ascending=[True, False, True], kind="stable")
     return cases.drop(columns="_order")
@@ -122,7 +129,7 @@ def insurer_comparison(cases: pd.DataFrame) -> pd.DataFrame:
 def adjuster_comparison(cases: pd.DataFrame) -> pd.DataFrame:
     """Per adjuster (理赔员; blank: 未填): cases, open cases, average days of each step over the cases
     that completed it."""
-    frame = cases.assign(adjuster=cases["adjuster"].fillna("未填"), open=cases["step"] != DONE)
+    frame = cases.assign(adjuster=cases["adjuster"].fillna("未填"), open=~cases["step"].isin((DONE, WITHDRAWN)))
     for step, column in DAY_COLUMNS.items():
         frame[column] = frame[column].where(frame["step"] != step).astype("float64")  # completed steps only
     g = frame.groupby("adjuster", sort=True)

@@ -44,8 +44,10 @@ def booked_commission(policies: pd.DataFrame) -> pd.DataFrame:
     p = policies[["channel", "insurer", "issue_date", "policy_start", "commission"]]
     p = p[p["channel"].eq(HERE).fillna(False).to_numpy(dtype=bool) & p["commission"].notna().to_numpy(dtype=bool)]
     issued = p["issue_date"].fillna(p["policy_start"])
-    p = p.assign(month=issued.dt.strftime("%Y-%m"), insurer=p["insurer"].fillna(""))[issued.notna()]
+    months = issued.to_numpy().astype("datetime64[M]").astype(np.int64)  # month numbers; text only per group
+    p = p.assign(month=months, insurer=p["insurer"].fillna(""))[issued.notna().to_numpy()]
     booked = p.groupby(["month", "insurer"], sort=True)["commission"].sum().rename("booked").reset_index()
+    booked["month"] = booked["month"].to_numpy().astype("datetime64[M]").astype(str)
     booked["booked"] = round_to_fen(booked["booked"])
     return booked
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.claim_cases import DONE, WITHDRAWN
 from ..outputs import CASES_SHEET
 from ..registers import REGISTERS
 from ..settings import Context
@@ -59,7 +60,7 @@ INSURER_COLUMNS = [
 
 def write_cases(book: Any, cases: pd.DataFrame, insurers: pd.DataFrame, ctx: Context) -> None:
     sheet = output_sheet(book, CASES_SHEET)
-    open_cases = int((cases["step"] != "已完成").sum())
+    open_cases = int((~cases["step"].isin((DONE, WITHDRAWN))).sum())
     write_title(sheet, f"案件跟踪 · 评估日期 {ctx.as_of:%Y-%m-%d} · {len(cases)} 件，未完成 {open_cases} 件")
     last = write_table(sheet, cases, CASE_COLUMNS, top=3)
     row = last + 3

@@ -17,7 +17,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..core.claim_cases import DAY_COLUMNS, DONE, WAITING
+from ..core.claim_cases import DAY_COLUMNS, DONE, WAITING, WITHDRAWN
 from ..registers import REGISTERS
 from ..settings import Settings
 from ..xlsx.save import save_workbook
@@ -85,7 +85,7 @@ def write_insurer_sheet(ws: Worksheet, insurers: pd.DataFrame, title: str, heade
 
 def _cases_sheet(ws: Worksheet, cases: pd.DataFrame, settings: Settings, as_of: dt.date) -> None:
     columns = case_columns()
-    open_cases = cases[cases["step"] != DONE]
+    open_cases = cases[~cases["step"].isin((DONE, WITHDRAWN))]
     counts = open_cases["step"].value_counts()
     write_title(ws, f"案件跟踪 · {settings.store} · 截至 {as_of:%Y-%m-%d}", len(columns))
     ws.cell(row=2, column=1, value=f"共 {len(cases)} 件，未完成 {len(open_cases)} 件：" +
