@@ -97,3 +97,22 @@ def test_readable_cases_output_names_each_waiting_step(capsys, expected):
                  "--as-of", expected["as_of"]]) == 0
     out = capsys.readouterr().out
     assert "待交案" in out and expected["not_handed_over"][0] in out and "人保财险" in out
+
+
+def test_the_collection_workbook_has_a_sheet_per_list_and_totals_on_the_summary(tmp_path, capsys, expected):
+    out = tmp_path / "催款清单.xlsx"
+    got = run_json(capsys, "overdue", "store.xlsx", expected, "--out", str(out))
+    wb = load_workbook(out)
+    for sheet, key in (("结案未交接", "not_handed_over"), ("三者款待退", "tp_refunds"), ("核赔退回", "returned"),
+                       ("手续费未收回", "commission"), ("旧件未签收", "old_parts")):
+        rows = [r for r in wb[sheet].iter_rows(min_row=4, values_only=True) if r[0] is not None]
+        assert len(rows) == len(got[key]), sheet
+    listed = [r[0] for r in wb["三者款待退"].iter_rows(min_row=4, values_only=True) if r[0]]
+    assert sorted(listed) == sorted(expected["tp_waiting"])
+    untyped = [r for r in wb["三者款待退"].iter_rows(min_row=4, values_only=True) if r[0] and r[4].startswith("未登记")]
+    assert untyped and all(r[3] is None for r in untyped)  # nobody typed the amount yet
+    summary = {r[0]: r for r in wb["汇总"].iter_rows(values_only=True) if r[0]}
+    assert summary["结案未交接"][1] == len(expected["not_handed_over"])
+    assert summary["三者款待退"][1] == len(expected["tp_waiting"])
+    assert summary["手续费未收回"][1] == len(expected["commission"])
+    assert summary["手续费未收回"][2] == round(sum(r["outstanding"] for r in expected["commission"]), 2)

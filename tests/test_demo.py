@@ -282,3 +282,12 @@ def test_the_demo_has_cases_at_every_step_some_never_handed_over_and_third_party
     assert len(not_handed_over(tables["claims"], tables["handovers"], ctx)) >= 3
     waiting = third_party_waiting(tables["claims"], tables["payments"], tables["tp_refunds"], ctx)
     assert (~waiting["recorded"]).sum() >= 2 and waiting["recorded"].sum() >= 1
+
+
+def test_the_demo_owes_commission_for_a_month_never_entered_and_one_confirmed_by_letter(tables):
+    from insurance_xl.core.commission_owed import SOURCE_POLICIES, commission_uncollected
+    from insurance_xl.settings import Context
+
+    owed = commission_uncollected(tables["commission_settlements"], Context(demo_settings(), AS_OF), tables["policies"])
+    assert (owed["source"] == SOURCE_POLICIES).sum() == 1
+    assert owed["confirmation_letter"].sum() == 1
