@@ -116,3 +116,17 @@ def test_the_collection_workbook_has_a_sheet_per_list_and_totals_on_the_summary(
     assert summary["三者款待退"][1] == len(expected["tp_waiting"])
     assert summary["手续费未收回"][1] == len(expected["commission"])
     assert summary["手续费未收回"][2] == round(sum(r["outstanding"] for r in expected["commission"]), 2)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_case_tracking_workbook_with_the_same_values(tmp_path, capsys, expected):
+    from .test_validate_store import soffice_resave
+
+    out = tmp_path / "案件跟踪.xlsx"
+    got = run_json(capsys, "cases", "store.xlsx", expected, "--out", str(out))
+    resaved = load_workbook(soffice_resave(out, tmp_path / "lo"), data_only=True)
+    rows = [r for r in resaved["案件跟踪"].iter_rows(min_row=5, values_only=True) if r[0]]
+    assert [(r[0], r[4]) for r in rows] == [(c["claim_no"], c["step"]) for c in got["cases"]]
+    table = {r[0]: r[4] for r in resaved["保险公司对比"].iter_rows(min_row=4, max_row=3 + len(got["insurers"]),
+                                                                 values_only=True)}
+    assert table == pytest.approx({r["insurer"]: r["avg_days_to_pay"] for r in got["insurers"]})
