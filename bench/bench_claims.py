@@ -1,7 +1,8 @@
-"""`overdue` and `calls` computation after reading (issue 6).
+"""`overdue`, `cases` and `calls` computation after reading (issues 6 and 16).
 
-Bar: on a 100k-policy store, money_flags (everything `overdue` reports) and call_lists (both renewal
-lists) each compute in under 0.5 s once the store is read. Each figure is printed beside the read time
+Bar: on a 100k-policy store, money_flags (everything `overdue` reports, revision 2's money first shown
+by one register included), the claim cases with their insurer and adjuster comparisons (everything
+`cases` reports) and call_lists (both renewal lists) each compute in under 0.5 s once the store is read. Each figure is printed beside the read time
 of the same store in the same process, as a ratio, since the machine is shared and noisy.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from insurance_xl.core.claim_cases import adjuster_comparison, claim_cases, insurer_comparison
 from insurance_xl.core.claims import money_flags
 from insurance_xl.core.renewals import call_lists
 
@@ -34,11 +36,19 @@ def cpu_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
     return best
 
 
+def cases_report(registers, ctx):
+    """Everything `cases --json` computes: each case, the insurers and the adjusters compared."""
+    cases = claim_cases(registers, ctx)
+    return cases, insurer_comparison(cases), adjuster_comparison(cases)
+
+
 def run(store: BenchStore) -> list[str]:
     registers, ctx = store.registers, store.ctx
     overdue_s, flags = timed(lambda: money_flags(registers, ctx), repeat=3)
+    cases_s, (cases, insurers, _) = timed(lambda: cases_report(registers, ctx), repeat=3)
     calls_s, lists = timed(lambda: call_lists(registers, ctx), repeat=3)
     cpu = {"overdue": cpu_seconds(lambda: money_flags(registers, ctx)),
+           "cases": cpu_seconds(lambda: cases_report(registers, ctx)),
            "calls": cpu_seconds(lambda: call_lists(registers, ctx))}
     read = store.read_seconds
 
@@ -48,9 +58,12 @@ def run(store: BenchStore) -> list[str]:
                 f"({verdict} the {BAR_SECONDS} s bar)  {what}")
 
     return [
-        f"overdue/calls as of {ctx.as_of} on {len(registers['policies']):,} policies, "
+        f"overdue/cases/calls as of {ctx.as_of} on {len(registers['policies']):,} policies, "
         f"{len(registers['claims']):,} claims, {len(registers['contacts']):,} contacts (read {read:.2f} s, not counted)",
-        line("overdue", overdue_s, f"{len(flags.overdue)} overdue, {len(flags.returned)} returned"),
+        line("overdue", overdue_s, f"{len(flags.overdue)} overdue, {len(flags.returned)} returned, "
+                                   f"{len(flags.not_handed_over)} not handed over, {len(flags.tp_refunds)} third-party"),
+        line("cases", cases_s, f"{len(cases)} cases, {int((cases['step'] != '已完成').sum())} open, "
+                               f"{len(insurers)} insurers"),
         line("calls", calls_s, f"{len(lists.sms)} SMS, {len(lists.phone)} calls"),
     ]
 

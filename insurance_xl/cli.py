@@ -13,15 +13,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .commands import (calls, demo, kpi, overdue, reconcile, region, report, run, schedule, templates,
-                       validate)
+from .commands import (calls, cases, demo, kpi, overdue, reconcile, region, report, run, schedule,
+                       templates, validate)
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
-    spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule)
+    spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
+                                         cases)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]

@@ -294,6 +294,9 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("invoice_date", "开票日期", Kind.DATE, (), width=11),
             Column("received_date", "到账日期", Kind.DATE, ("回款日期",), width=11),
             Column("received_amount", "到账金额", Kind.MONEY, ("实收手续费", "回款金额"), width=11),
+            # §4.9.4: the insurer signed a letter confirming the unsettled commission: no write-down
+            Column("confirmation_letter", "确认函", Kind.YESNO, ("是否有确认函", "确认函(是/否)"), width=8,
+                   doc="是: the insurer confirmed the unsettled commission in writing (no write-down)"),
             Column("clerk", "经办人", Kind.TEXT, ("出单员",), width=8),
             # written by `reconcile --lock` (§4.6): a locked month is never edited, a late correction
             # is an adjustment row in the next month naming the month it corrects

@@ -47,6 +47,8 @@ class Thresholds:
     call_every_days: int = _s(15, "电话间隔天数", "another call when the last one is this many days old")
     contact_window_days: int = _s(90, "跟进记录回看天数", "contacts dated on/after policy_end minus this count")
     payment_days: int = _s(30, "回款期限天数", "a handed-over case is due after min(this, the insurer's promise)")
+    handover_days: int = _s(10, "结案交接期限天数", "a settled case is handed to the insurer within this many days "
+                            "(§1.3.1 Q8: 事故结案10日内提交给保险公司)")
     tp_refund_days: int = _s(7, "三者款退还期限天数", "third-party money refunded within this many days of payment")
     old_parts_days: int = _s(7, "旧件签收期限天数", "old parts signed for within this many days of settlement")
     commission_months: int = _s(3, "手续费未收回月数", "commission unpaid this many months after its month: write down")

@@ -143,14 +143,14 @@ def refunds(*rows):
 
 def test_third_party_money_is_flagged_after_7_days_not_on_day_7():
     table = refunds(("T1", 300, "2026-10-01", None), ("T2", 400, "2026-09-01", "2026-09-05"), ("T3", 500, None, None))
-    assert third_party_waiting(table, ctx("2026-10-08")).empty
-    flagged = third_party_waiting(table, ctx("2026-10-09"))
+    assert third_party_waiting(claims(), NO_PAYMENTS, table, ctx("2026-10-08")).empty
+    flagged = third_party_waiting(claims(), NO_PAYMENTS, table, ctx("2026-10-09"))
     assert flagged[["claim_no", "days_waiting", "amount"]].values.tolist() == [["T1", 8, 300.0]]
 
 
 def test_refund_dated_after_as_of_has_not_happened_yet():
     table = refunds(("T1", 300, "2026-10-01", "2026-10-20"))
-    assert third_party_waiting(table, ctx("2026-10-15"))["claim_no"].tolist() == ["T1"]
+    assert third_party_waiting(claims(), NO_PAYMENTS, table, ctx("2026-10-15"))["claim_no"].tolist() == ["T1"]
 
 
 def parts(*rows):

@@ -267,3 +267,27 @@ def test_libreoffice_opens_the_store_and_saves_the_same_values(tmp_path):
     assert resaved.findings == []
     for key in DATA_REGISTERS:
         assert resaved[key][list(REGISTERS[key].keys)].equals(original[key][list(REGISTERS[key].keys)]), key
+
+
+def test_the_demo_has_cases_at_every_step_some_never_handed_over_and_third_party_money_never_typed(tables):
+    from insurance_xl.core.claim_cases import STEPS, claim_cases
+    from insurance_xl.core.claims import not_handed_over, third_party_waiting
+    from insurance_xl.settings import Context
+    from insurance_xl.tables import registers_from_tables
+
+    registers = registers_from_tables(tables)
+    ctx = Context(demo_settings(), AS_OF)
+    steps = set(claim_cases(registers, ctx)["step"])
+    assert steps >= {*STEPS[1:], "已完成"}
+    assert len(not_handed_over(tables["claims"], tables["handovers"], ctx)) >= 3
+    waiting = third_party_waiting(tables["claims"], tables["payments"], tables["tp_refunds"], ctx)
+    assert (~waiting["recorded"]).sum() >= 2 and waiting["recorded"].sum() >= 1
+
+
+def test_the_demo_owes_commission_for_a_month_never_entered_and_one_confirmed_by_letter(tables):
+    from insurance_xl.core.commission_owed import SOURCE_POLICIES, commission_uncollected
+    from insurance_xl.settings import Context
+
+    owed = commission_uncollected(tables["commission_settlements"], Context(demo_settings(), AS_OF), tables["policies"])
+    assert (owed["source"] == SOURCE_POLICIES).sum() == 1
+    assert owed["confirmation_letter"].sum() == 1

@@ -84,7 +84,8 @@ def test_every_button_runs_one_python_entry_point_that_exists(built):
         assert function, lines[0]
         assert callable(getattr(macros, function[1], None)), f"macros.{function[1]} does not exist"
         called.add(function[1])
-    assert called == {"refresh_kpis", "validate", "flag_overdue", "renewal_calls", "reconcile", "monthly_report"}
+    assert called == {"refresh_kpis", "validate", "flag_overdue", "renewal_calls", "reconcile", "monthly_report",
+                      "case_tracking"}
 
 
 def test_vba_project_is_the_pinned_xlwings_release_without_its_sample_macro(built):

@@ -15,8 +15,9 @@ KEYS = {
                 "outstanding", "band"},
     "returned": {"claim_no", "insurer", "handover_date", "amount_due"},
     "tp_refunds": {"claim_no", "insurer_paid_date", "days_waiting", "amount"},
+    "not_handed_over": {"claim_no", "insurer", "settled_date", "days_waiting"},
     "old_parts": {"claim_no", "settled_date", "days_waiting"},
-    "commission": {"month", "insurer", "amount_due", "received_amount", "outstanding"},
+    "commission": {"month", "insurer", "amount_due", "received_amount", "outstanding", "source", "confirmation_letter"},
 }
 
 

@@ -18,6 +18,7 @@ def test_run_builds_the_demo_store_and_writes_every_result_to_out(tmp_path, caps
     month = previous_month(dt.date.today())
     assert output_kind(out / "validated-store.xlsx") == "validated"
     assert [output_kind(p) for p in out.glob("催款清单-*.xlsx")] == ["overdue-list"]
+    assert [output_kind(p) for p in out.glob("案件跟踪-*.xlsx")] == ["cases"]
     lists = list(out.glob("续保提醒-*.xlsx"))
     assert lists and {output_kind(p) for p in lists} == {"call-list"}
     reports = list(out.glob(f"保险业务月报-*-{month}.xlsx"))

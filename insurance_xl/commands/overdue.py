@@ -23,7 +23,8 @@ def cmd_overdue(args: argparse.Namespace) -> int:
             f" 逾期 {row.days_overdue:>4} 天  未回款 ¥{row.outstanding:>12,.2f}  {row.band if isinstance(row.band, str) else ''}")
     for band, count, amount in band_totals(flags.overdue).itertuples(index=False):
         say(f"  {band:<12} {count:>4} 件  ¥{amount:>12,.2f}")
-    say(f"核赔退回 {len(flags.returned)} 件；三者款超期未退 {len(flags.tp_refunds)} 件；旧件超期未签收 {len(flags.old_parts)} 件；"
+    say(f"结案未交接 {len(flags.not_handed_over)} 件；核赔退回 {len(flags.returned)} 件；三者款超期未退 {len(flags.tp_refunds)} 件；"
+        f"旧件超期未签收 {len(flags.old_parts)} 件；"
         f"手续费超期未收回 {len(flags.commission)} 个月份")
     if len(flags.undated_handovers):
         say(f"注意：{len(flags.undated_handovers)} 条交接记录没有交接日期，无法计算回款期限")

@@ -5,6 +5,10 @@ back (核赔退回), third-party money the store holds, old parts nobody signed 
 still unpaid long after they closed. Every function takes register tables and a Context ("as of" is
 a parameter, never the clock) and returns a DataFrame; `money_flags` bundles them for the faces.
 
+Money is watched from the first register that shows it is owed (revision 2): a settled claim with no
+handover, third-party money the insurer paid with no refund row typed, commission of a month with
+business and no settlement row (core/commission_owed.py).
+
 Decisions where DOMAIN.md is silent (each documented in README "Overdue payments"):
 - a case handed over more than once runs from its latest handover (a resubmission restarts the term);
 - several `payments` rows of one 报案号 are one case: amount due = the largest, paid = the sum;
@@ -19,11 +23,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..tables import Registers, json_records
 from ..registers import ROW
 from ..settings import Context
+from .commission_owed import commission_uncollected
 from .money import round_to_fen
+from .texts import arrow_texts
 
 BAND_SMALL, BAND_MIDDLE, BAND_LARGE = "小额", "5000-10000", "10000以上"
 BANDS: tuple[str, ...] = (BAND_SMALL, BAND_MIDDLE, BAND_LARGE)  # the JSON keys of `bands`
@@ -31,9 +38,9 @@ BANDS: tuple[str, ...] = (BAND_SMALL, BAND_MIDDLE, BAND_LARGE)  # the JSON keys 
 OVERDUE_COLUMNS = ("claim_no", "handover_no", "insurer", "plate", "handover_date", "term_days", "due_date",
                    "days_overdue", "amount_due", "paid_amount", "outstanding", "band", "_row")
 RETURNED_COLUMNS = ("claim_no", "insurer", "plate", "handover_date", "amount_due", "paid_amount", "band", "_row")
-TP_REFUND_COLUMNS = ("claim_no", "insurer_paid_date", "days_waiting", "amount", "_row")
+TP_REFUND_COLUMNS = ("claim_no", "insurer_paid_date", "days_waiting", "amount", "recorded", "_row")
+NOT_HANDED_OVER_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "settled_amount", "_row")
 OLD_PARTS_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "parts", "_row")
-COMMISSION_COLUMNS = ("month", "insurer", "amount_due", "received_amount", "outstanding", "written_down_after", "_row")
 
 
 def _as_of(ctx: Context) -> pd.Timestamp:
@@ -63,32 +70,49 @@ def band_counts(claims: pd.DataFrame, ctx: Context) -> dict[str, int]:
     return {BAND_SMALL: small, BAND_MIDDLE: int(amount.notna().sum()) - small - large, BAND_LARGE: large}
 
 
+def _among(texts: pd.Series | pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
+    """texts.isin(values) for 报案号 columns, in Arrow: pandas' isin on Arrow strings loops in Python."""
+    return pc.is_in(arrow_texts(pd.Series(texts)), value_set=arrow_texts(pd.Series(values).dropna())
+                    ).to_numpy(zero_copy_only=False)
+
+
 def _present(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The rows that name a 报案号, narrowed to `columns` first (copying a wide register is the cost)."""
     narrow = table[columns]
     return narrow[narrow["claim_no"].notna()]
 
 
+def _keyed(*tables: pd.DataFrame) -> tuple[list[pd.DataFrame], pd.Index]:
+    """The tables (rows naming a 报案号) with `key`: one integer per 报案号 across all of them, and the
+    报案号 of each key. Joins and groupbys then run on integers: pandas converts an Arrow-string key
+    again at every join, milliseconds each on a five-year register."""
+    codes, names = pd.factorize(pd.concat([t["claim_no"] for t in tables], ignore_index=True))
+    bounds = np.cumsum([len(t) for t in tables])[:-1]
+    return [t.assign(key=k) for t, k in zip(tables, np.split(codes, bounds))], pd.Index(names)
+
+
 def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """One row per claim that was handed over or has a payments row: dates, amounts, band."""
     as_of = _as_of(ctx)
-    latest = (_present(handovers, ["claim_no", "handover_no", "insurer", "handover_date", "amount", ROW])
+    (hand, pay, claim), names = _keyed(
+        _present(handovers, ["claim_no", "handover_no", "insurer", "handover_date", "amount", ROW]),
+        _present(payments, ["claim_no", "insurer", "amount_due", "paid_date", "paid_amount", "returned", ROW]),
+        _present(claims, ["claim_no", "plate", "assessed_amount", "insurer"]))
+    latest = (hand.drop(columns="claim_no")
               .sort_values(["handover_date", ROW], kind="stable", na_position="first")
-              .drop_duplicates("claim_no", keep="last")
-              .set_index("claim_no"))
-    pay = _present(payments, ["claim_no", "insurer", "amount_due", "paid_date", "paid_amount", "returned", ROW])
+              .drop_duplicates("key", keep="last")
+              .set_index("key"))
     # a payment dated after as-of has not arrived as of then; an empty paid amount is 0 (DOMAIN.md)
     arrived = pay["paid_date"].isna() | (pay["paid_date"] <= as_of)
     pay = pay.assign(paid=pay["paid_amount"].where(arrived).fillna(0.0),
                      returned=pay["returned"].fillna(False).astype(bool))
-    paid = pay.groupby("claim_no", sort=False).agg(
+    paid = pay.groupby("key", sort=False).agg(
         pay_due=("amount_due", "max"), paid_amount=("paid", "sum"), returned=("returned", "max"),
         pay_insurer=("insurer", "last"), pay_row=(ROW, "first"))
-    claim = (_present(claims, ["claim_no", "plate", "assessed_amount", "insurer"])
-             .drop_duplicates("claim_no").set_index("claim_no")
+    claim = (claim.drop(columns="claim_no").drop_duplicates("key").set_index("key")
              .rename(columns={"assessed_amount": "assessed", "insurer": "claim_insurer"}))
     cases = latest.join(paid, how="outer").join(claim)
-    cases.index.name = "claim_no"
+    cases["claim_no"] = names.take(cases.index.to_numpy())
     cases["insurer"] = cases["insurer"].fillna(cases["pay_insurer"]).fillna(cases["claim_insurer"])
     # no payments row: the handover's 交接金额 is due and nothing is paid (DOMAIN.md)
     cases["amount_due"] = round_to_fen(cases["pay_due"].fillna(cases["amount"]))
@@ -97,7 +121,7 @@ def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame
     cases["returned"] = cases["returned"].fillna(False).astype(bool)
     cases["band"] = case_bands(cases["assessed"], ctx)
     cases["_row"] = cases[ROW].fillna(cases["pay_row"]).astype("Int64")
-    return cases.reset_index()
+    return cases.reset_index(drop=True)
 
 
 def _term_days(insurers: pd.Series, ctx: Context) -> pd.Series:
@@ -146,16 +170,64 @@ def _returned(cases: pd.DataFrame) -> pd.DataFrame:
     return returned.loc[:, list(RETURNED_COLUMNS)].reset_index(drop=True)
 
 
-def third_party_waiting(tp_refunds: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """§4.3 step 11: the insurer has paid the third-party money but the customer is still not
-    refunded more than tp_refund_days later."""
+def _arrived(dates: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """Dates on or before as-of; a date after it has not happened yet as of then (NaT)."""
+    return dates.where(dates <= as_of)
+
+
+def not_handed_over(claims: pd.DataFrame, handovers: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """§1.3.1 Q8 (事故结案10日内提交给保险公司): a claim settled more than handover_days ago with no
+    handover row yet — money the store is owed that no follow-up register shows.
+
+    Day 10 after 结算日期 is still in time, day 11 is flagged. A handover row counts once it exists
+    (an undated one is reported apart as an undated handover); one dated after as-of has not
+    happened yet as of then.
+    """
     as_of = _as_of(ctx)
-    t = tp_refunds[["claim_no", "amount", "insurer_paid_date", "refund_date", ROW]]
-    refunded = t["refund_date"].notna() & (t["refund_date"] <= as_of)
-    paid = t["insurer_paid_date"].notna() & (t["insurer_paid_date"] <= as_of)
-    waiting = t[paid & ~refunded].copy()
+    h = _present(handovers, ["claim_no", "handover_date"])
+    handed = h.loc[h["handover_date"].isna() | (h["handover_date"] <= as_of), "claim_no"]
+    c = _present(claims, ["claim_no", "insurer", "plate", "settled_date", "settled_amount", ROW])
+    c = c[(c["settled_date"] <= as_of).to_numpy() & ~_among(c["claim_no"], handed)].drop_duplicates("claim_no").copy()
+    c["days_waiting"] = _days(as_of, c["settled_date"])
+    c = c[c["days_waiting"] > ctx.thresholds.handover_days]
+    c = c.sort_values(["settled_date", "claim_no"], kind="stable")
+    return c.loc[:, list(NOT_HANDED_OVER_COLUMNS)].reset_index(drop=True)
+
+
+def third_party_waiting(claims: pd.DataFrame, payments: pd.DataFrame, tp_refunds: pd.DataFrame,
+                        ctx: Context) -> pd.DataFrame:
+    """§4.3 step 11: the insurer has paid a case with third-party money and the customer is still
+    not refunded more than tp_refund_days later — whether or not a tp_refunds row exists yet.
+
+    A case is one of: a claim with 涉及三者 是, or a 报案号 with a tp_refunds row. The insurer paid on
+    the row's 保险回款日期 when typed, else on the latest 回款日期 of its payments rows **[decision]**;
+    it is refunded once one of its tp_refunds rows has a 退款日期 (on or before as-of). Day 7 after
+    payment is in time, day 8 is flagged. `amount` is the typed 三者金额 (empty when no row says it),
+    `recorded` whether a tp_refunds row exists. A tp_refunds row with no 报案号 stands for itself.
+    """
+    as_of = _as_of(ctx)
+    t = tp_refunds[["claim_no", "amount", "insurer_paid_date", "refund_date", ROW]].assign(
+        insurer_paid_date=lambda f: _arrived(f["insurer_paid_date"], as_of),
+        refunded=lambda f: _arrived(f["refund_date"], as_of).notna())
+    keyed = t[t["claim_no"].notna()]
+    grouped = keyed.groupby("claim_no", sort=False)
+    typed = grouped.agg(typed_paid=("insurer_paid_date", "min"), refunded=("refunded", "max"), _row=(ROW, "first"))
+    typed["amount"] = grouped["amount"].sum(min_count=1)  # no amount typed on any row: unknown, not 0
+    third = _present(claims, ["claim_no", "third_party"])
+    third = third.loc[third["third_party"].fillna(False).astype(bool), "claim_no"].drop_duplicates()
+    pay = _present(payments, ["claim_no", "paid_date"])
+    paid = pay.assign(paid_date=_arrived(pay["paid_date"], as_of)).groupby("claim_no", sort=False)["paid_date"].max()
+    cases = typed.reindex(typed.index.union(pd.Index(third, name="claim_no")))
+    cases["insurer_paid_date"] = cases["typed_paid"].fillna(paid.reindex(cases.index))
+    cases["recorded"] = _among(cases.index, typed.index)
+    cases["refunded"] = cases["refunded"].fillna(False).astype(bool)
+    loose = t[t["claim_no"].isna()].assign(recorded=True)  # no 报案号: the row is its own case
+    cases = pd.concat([cases.reset_index(), loose], ignore_index=True) if len(loose) else cases.reset_index()
+    waiting = cases[cases["insurer_paid_date"].notna() & ~cases["refunded"].astype(bool)].copy()
     waiting["days_waiting"] = _days(as_of, waiting["insurer_paid_date"])
     waiting = waiting[waiting["days_waiting"] > ctx.thresholds.tp_refund_days]
+    waiting["_row"] = waiting["_row"].astype("Int64")
+    waiting["amount"] = round_to_fen(waiting["amount"].astype("float64"))
     waiting = waiting.sort_values(["insurer_paid_date", "claim_no"], kind="stable")
     return waiting.loc[:, list(TP_REFUND_COLUMNS)].reset_index(drop=True)
 
@@ -187,30 +259,6 @@ def old_parts_unsigned(claims: pd.DataFrame, old_parts: pd.DataFrame, ctx: Conte
     return cases.loc[:, list(OLD_PARTS_COLUMNS)].reset_index(drop=True)
 
 
-def commission_uncollected(settlements: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """§4.6, §4.9.4: a month's commission still short more than commission_months months after the
-    end of that month: write it off against profit in full (全额冲减利润).
-
-    "More than 3 months after the end of 2026-07" is read as: after the end of 2026-10, so the
-    flag shows from 2026-11-01 **[decision]**.
-    """
-    as_of = _as_of(ctx)
-    s = settlements[["month", "insurer", "amount_due", "received_date", "received_amount", ROW]]
-    s = s[s["month"].notna()].copy()
-    arrived = s["received_date"].isna() | (s["received_date"] <= as_of)
-    s["received_amount"] = round_to_fen(s["received_amount"].where(arrived).fillna(0.0))
-    s["amount_due"] = round_to_fen(s["amount_due"].fillna(0.0))
-    s["outstanding"] = round_to_fen(s["amount_due"] - s["received_amount"])
-    # months counted from year 0: "2026-07" + 3 months ends with month index of 2026-10
-    index = s["month"].str.slice(0, 4).astype("int64") * 12 + s["month"].str.slice(5, 7).astype("int64") - 1
-    last = index + ctx.thresholds.commission_months
-    first_after = pd.to_datetime(pd.DataFrame({"year": (last + 1) // 12, "month": (last + 1) % 12 + 1, "day": 1}))
-    s["written_down_after"] = (first_after - pd.Timedelta(days=1)).astype("datetime64[ns]")
-    flagged = s[(s["outstanding"] > 0) & (as_of > s["written_down_after"])]
-    flagged = flagged.sort_values(["month", "insurer"], kind="stable")
-    return flagged.loc[:, list(COMMISSION_COLUMNS)].reset_index(drop=True)
-
-
 @dataclass(frozen=True)
 class MoneyFlags:
     """Everything the overdue command reports (ARCHITECTURE.md: the `overdue` JSON keys)."""
@@ -219,6 +267,7 @@ class MoneyFlags:
     overdue: pd.DataFrame
     returned: pd.DataFrame
     tp_refunds: pd.DataFrame
+    not_handed_over: pd.DataFrame
     old_parts: pd.DataFrame
     commission: pd.DataFrame
     bands: dict[str, int]
@@ -236,9 +285,10 @@ def money_flags(registers: Registers, ctx: Context) -> MoneyFlags:
         as_of=ctx.as_of,
         overdue=_overdue(cases, ctx),
         returned=_returned(cases),
-        tp_refunds=third_party_waiting(registers["tp_refunds"], ctx),
+        tp_refunds=third_party_waiting(claims, registers["payments"], registers["tp_refunds"], ctx),
+        not_handed_over=not_handed_over(claims, handovers, ctx),
         old_parts=old_parts_unsigned(claims, registers["old_parts"], ctx),
-        commission=commission_uncollected(registers["commission_settlements"], ctx),
+        commission=commission_uncollected(registers["commission_settlements"], ctx, registers["policies"]),
         bands=band_counts(claims, ctx),
         undated_handovers=handovers[handovers["handover_date"].isna()].reset_index(drop=True),
     )
@@ -251,7 +301,9 @@ def flags_json(flags: MoneyFlags) -> dict:
                                             "amount_due", "paid_amount", "outstanding", "band")),
         "returned": json_records(flags.returned, ("claim_no", "insurer", "handover_date", "amount_due")),
         "tp_refunds": json_records(flags.tp_refunds, ("claim_no", "insurer_paid_date", "days_waiting", "amount")),
+        "not_handed_over": json_records(flags.not_handed_over, ("claim_no", "insurer", "settled_date", "days_waiting")),
         "old_parts": json_records(flags.old_parts, ("claim_no", "settled_date", "days_waiting")),
-        "commission": json_records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding")),
+        "commission": json_records(flags.commission, ("month", "insurer", "amount_due", "received_amount", "outstanding",
+                                                      "source", "confirmation_letter")),
         "bands": dict(flags.bands),
     }

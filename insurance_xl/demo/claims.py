@@ -2,9 +2,11 @@
 refunds and old parts.
 
 Vehicles have claims at a yearly rate; a claim is 本店-insured when a 本店 policy of the vehicle was
-in force that day. Cases settled and repaired here are handed to the insurer, which pays most on
-time, some late, some in part, some not at all, and returns a few (核赔退回). Third-party money is
-refunded to the customer after the five approvals; old parts are signed for, a few not yet.
+in force that day. Settled cases are handed to the insurer, insured here or not (a few never are:
+结案未交接), which pays most on time, some late, some in part, some not at all, and returns a few
+(核赔退回). Third-party money is refunded to the customer after the five approvals, and a few paid
+cases were never typed into 客户三者回款统计表; old parts are signed for, a few not yet. So every step
+of a case (DOMAIN.md "Claim cases") has cases waiting at it.
 """
 from __future__ import annotations
 
@@ -114,10 +116,16 @@ def _receivers(rng: np.random.Generator, insurer: np.ndarray) -> np.ndarray:
     return out
 
 
+FORGOTTEN_HANDOVER = 0.015  # settled cases the desk never handed over (§1.3.1 Q8: within 10 days)
+UNTYPED_REFUND = 0.06  # third-party money the insurer paid that nobody typed into 客户三者回款统计表
+
+
 def _handovers(rng: np.random.Generator, claims: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Cases repaired here are handed to the insurer a few days after settling (§4.3 step 7)."""
+    """Settled cases are handed to the insurer a few days after settling (§4.3 step 7), but for a
+    few the desk forgot."""
     end = np.datetime64(as_of, "D")
-    done = claims[claims["repaired_here"]]
+    settled = claims[claims["settled_date"].notna()]
+    done = settled[rng.random(len(settled)) >= FORGOTTEN_HANDOVER]
     date = done["settled_date"].to_numpy("datetime64[D]") + days(rng.integers(0, 8, size=len(done)))
     keep = date <= end
     h = pd.DataFrame({"claim_no": done["claim_no"].to_numpy()[keep], "insurer": done["insurer"].to_numpy()[keep],
@@ -193,7 +201,7 @@ def _tp_refunds(rng: np.random.Generator, claims: pd.DataFrame, payments: pd.Dat
         out[key] = np.where(approvals > i, name, None)
     out["refund_date"] = pd.to_datetime(np.where(done, refund, np.datetime64("NaT"))).astype("datetime64[ns]")
     out["customer_signed"] = np.where(done, True, np.where(rng.random(n) < 0.5, False, None))
-    return out
+    return out[rng.random(n) >= UNTYPED_REFUND].reset_index(drop=True)  # paid, never typed: still owed
 
 
 def _old_parts(rng: np.random.Generator, claims: pd.DataFrame, handovers: pd.DataFrame,

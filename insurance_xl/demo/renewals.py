@@ -5,7 +5,8 @@ within the year before as-of and the 45 days after it: SMS from 45 days before t
 a quote from 30 days, not every planned one made, each with what the customer said, and the closing
 call when the outcome is known (renewed here, insured elsewhere, vehicle sold or scrapped).
 Commission (§4.6) is settled per insurer and month: invoiced after month end, mostly received
-within weeks, a few months still outstanding long after.
+within weeks, a few months still outstanding long after (one with the insurer's 确认函), and one old
+insurer-month never entered in the register at all.
 """
 from __future__ import annotations
 
@@ -98,10 +99,17 @@ def build_commission_settlements(rng: np.random.Generator, policies: pd.DataFram
     received_cents[stuck[2:]] = np.rint(received_cents[stuck[2:]] * 0.9)
     invoiced = invoice <= end
     got = invoiced & (received <= end) & ~unpaid
-    return pd.DataFrame({
+    settlements = pd.DataFrame({
         "month": due["month"].to_numpy(), "insurer": due["insurer"].to_numpy(), "amount_due": due["cents"] / 100,
         "invoice_date": pd.to_datetime(np.where(invoiced, invoice, np.datetime64("NaT"))).astype("datetime64[ns]"),
         "received_date": pd.to_datetime(np.where(got, received, np.datetime64("NaT"))).astype("datetime64[ns]"),
         "received_amount": np.where(got, received_cents / 100, np.nan),
         "clerk": pick(rng, CLERKS[:2], n, (0.8, 0.2)),
     })
+    # the insurer signed a 确认函 for one unpaid month (§4.9.4: not written down), and one old month
+    # was never entered at all: its commission is owed as booked on the policies
+    settlements["confirmation_letter"] = np.where(np.isin(np.arange(n), stuck[:1]), True, None)
+    never = np.setdiff1d(old, stuck)
+    if len(never):
+        settlements = settlements.drop(index=int(rng.choice(never))).reset_index(drop=True)
+    return settlements

@@ -53,6 +53,7 @@ BUTTONS = (
     Button("续保名单", "RenewalCalls", 9, "生成今天该发短信、该打电话的续保客户名单"),
     Button("月末对账", "MonthEndReconcile", 11, "把本店保单与保险公司对账单逐单核对，结果写入「月末对账」"),
     Button("生成月报", "MonthlyReport", 13, "把「月份」的月报另存为新工作簿（本工作簿旁的「月报」文件夹）"),
+    Button("案件跟踪", "CaseTracking", 15, "每个理赔案件走到哪一步：未完成的按等待环节排在前面，并比较各保险公司回款天数"),
 )
 
 # The xlwings.conf sheet, from A1 down without a gap (the VBA reads A1 to the first empty cell; keys

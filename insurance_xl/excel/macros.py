@@ -145,6 +145,12 @@ def monthly_report() -> None:
     _run("生成月报", glue)
 
 
+def case_tracking() -> None:
+    from .cases import case_tracking_in
+
+    _run("案件跟踪", case_tracking_in)
+
+
 def book_folder(book: Any) -> Path:
     """The folder of the calling workbook; it must have been saved somewhere first."""
     path = Path(book.fullname)

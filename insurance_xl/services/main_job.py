@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..core.claim_cases import adjuster_comparison, claim_cases, insurer_comparison
 from ..core.claims import money_flags
 from ..core.kpi import monthly_kpis
 from ..core.months import previous_month
@@ -19,6 +20,7 @@ from ..registers import DATA_REGISTERS, REGISTERS
 from ..settings import Context, store_settings
 from ..tables import Registers
 from ..writing.call_list_book import write_call_lists
+from ..writing.cases_book import write_cases_workbook
 from ..writing.overdue_book import write_overdue_workbook
 from ..writing.reconciliation_book import reconciliation_workbook
 from ..writing.terminal import describe_sending, pad, percent
@@ -64,11 +66,19 @@ def run_main_job(out: Path, *, seed: int, vehicles: int, today: dt.date, now: dt
     yield f"{month} " + "，".join(f"{label} {percent(kpi[key])}" for key, label in RATES_SHOWN)
     flags = money_flags(registers, ctx)
     yield f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx')}"
+    yield f"案件跟踪 {write_case_tracking(registers, ctx, out / f'案件跟踪-{today:%Y%m%d}.xlsx')}"
     for path in write_call_lists(call_lists(registers, ctx), out):
         yield f"续保提醒 {path}"
     _, lines = run_monthly_report(registers, ctx, out, now)
     yield from lines
     yield from reconcile_demo_month(registers, ctx, out, seed)  # §4.6: last month against each statement
+
+
+def write_case_tracking(registers: Registers, ctx: Context, path: Path) -> Path:
+    """Every claim case by the step it waits at (the 案件跟踪 workbook of `cases --out`)."""
+    cases = claim_cases(registers, ctx)
+    return write_cases_workbook(cases, insurer_comparison(cases), adjuster_comparison(cases), ctx.settings,
+                                ctx.as_of, path)
 
 
 def run_validation(store: Path, registers: Registers, ctx: Context, out: Path, now: dt.datetime) -> str:

@@ -3,11 +3,13 @@ compute the month's KPIs once, write the workbook, send it through the sent ledg
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from ..core.claim_cases import insurers_of_month
 from ..core.claims import overdue_payments
 from ..core.kpi import KPI_NEEDS, MonthlyKpis, monthly_kpis
 from ..settings import Context, MailSettings, Settings
@@ -35,18 +37,26 @@ def store_report_builder(load_store: StoreLoader, out_dir: Path, out_file: str |
     return report_builder(checked, write_monthly_report, path_for)
 
 
-def report_results(registers: Registers, ctx: Context, month: str) -> tuple[MonthlyKpis, pd.DataFrame | None]:
-    """What the monthly report shows: the month's KPIs and the overdue payments (None for a store that
-    keeps no handover register)."""
+@dataclass(frozen=True)
+class ReportResults:
+    """What the monthly report shows, computed once: the month's KPIs, the overdue payments (None for a
+    store that keeps no handover register) and the insurer comparison of the month's claim cases."""
+
+    kpis: MonthlyKpis
+    overdue: pd.DataFrame | None
+    insurers: pd.DataFrame
+
+
+def report_results(registers: Registers, ctx: Context, month: str) -> ReportResults:
     overdue = None if "handovers" in registers.missing else overdue_payments(
         registers["handovers"], registers["payments"], registers["claims"], ctx)
-    return monthly_kpis(registers, ctx, month), overdue
+    return ReportResults(monthly_kpis(registers, ctx, month), overdue, insurers_of_month(registers, ctx, month))
 
 
 def write_monthly_report(registers: Registers, ctx: Context, month: str, path: str | Path) -> tuple[Path, MonthlyKpis]:
     """Compute the month's results once and write the report workbook from them."""
-    kpis, overdue = report_results(registers, ctx, month)
-    return write_report(registers, ctx, month, path, kpis=kpis, overdue=overdue), kpis
+    r = report_results(registers, ctx, month)
+    return write_report(registers, ctx, month, path, kpis=r.kpis, overdue=r.overdue, insurer_cases=r.insurers), r.kpis
 
 
 def send_built(report, mail: MailSettings, now: dt.datetime, *, resend: bool = False) -> SendResult:

@@ -2,8 +2,9 @@
 
 汇总 first (one line per insurer), then one sheet per insurer with an overdue case: its contact line
 from settings (Insurer.contact), the cases oldest first, and totals per band that add up to the
-insurer's outstanding total. Then the other money flags, for the desk itself: 核赔退回 (cases to
-resubmit), 手续费未收回 (write down in full), 三者款待退, 旧件未签收. No customer names: the list may
+insurer's outstanding total. Then the other money flags, for the desk itself: 结案未交接 (settled, never
+handed to the insurer), 核赔退回 (cases to resubmit), 手续费未收回 (write down in full unless 确认函),
+三者款待退 (typed or not), 旧件未签收; 汇总 closes with one line per list: how many, how much. No customer names: the list may
 leave the store, and the insurer finds a case by its 报案号 and plate.
 """
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.claims import BANDS, MoneyFlags
+from ..core.commission_owed import SOURCE_POLICIES, write_down_total
 from ..registers import REGISTERS
 from ..settings import Settings
 from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, print_landscape, put, write_frame, write_title
@@ -118,9 +121,29 @@ def _summary(ws: Worksheet, flags: MoneyFlags, settings: Settings, sheets: dict[
             total = frame[key].sum() if len(frame) else 0
             put(ws.cell(row=last + 1, column=j), round(float(total), 2), columns[j - 1].number_format).font = BOLD
     put(ws.cell(row=last + 1, column=1), "合计").font = BOLD
-    notes = [f"核赔退回 {len(flags.returned)} 件", f"手续费未收回 {len(flags.commission)} 个月份",
-             f"三者款待退 {len(flags.tp_refunds)} 件", f"旧件未签收 {len(flags.old_parts)} 件"]
-    ws.cell(row=last + 3, column=1, value="；".join(notes))
+    _list_totals(ws, last + 3, flags)
+
+
+def _list_totals(ws: Worksheet, row: int, flags: MoneyFlags) -> None:
+    """One line per list of the workbook: its sheet, how many, how much (DOMAIN.md "Claims and money")."""
+    commission = flags.commission
+    lines = [
+        ("结案未交接", len(flags.not_handed_over), flags.not_handed_over["settled_amount"].sum(), "结算金额"),
+        ("核赔退回", len(flags.returned), flags.returned["amount_due"].sum(), "应回款金额"),
+        ("三者款待退", len(flags.tp_refunds), flags.tp_refunds["amount"].sum(),
+         f"三者金额（{int((~flags.tp_refunds['recorded'].astype(bool)).sum())} 件未登记三者回款，金额待填）"),
+        ("旧件未签收", len(flags.old_parts), None, ""),
+        ("手续费未收回", len(commission), write_down_total(commission),
+         f"全额冲减利润（{int(commission['confirmation_letter'].astype(bool).sum())} 个月份有确认函，不冲减）"),
+    ]
+    for j, text in enumerate(("清单", "件数/月份数", "金额", "说明"), start=1):
+        put(ws.cell(row=row, column=j), text).font = BOLD
+    for name, count, amount, note in lines:
+        row += 1
+        put(ws.cell(row=row, column=1), name).border = BORDER
+        put(ws.cell(row=row, column=2), int(count), "0").border = BORDER
+        put(ws.cell(row=row, column=3), None if amount is None else round(float(amount), 2), MONEY_FORMAT).border = BORDER
+        put(ws.cell(row=row, column=4), note).border = BORDER
 
 
 def _flag_sheet(wb: Workbook, title: str, frame: pd.DataFrame, columns: list[OutColumn], as_of: str) -> None:
@@ -135,7 +158,7 @@ def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
     wb = Workbook()
     summary = wb.active
     summary.title = SUMMARY_SHEET
-    taken = {SUMMARY_SHEET, "核赔退回", "手续费未收回", "三者款待退", "旧件未签收"}
+    taken = {SUMMARY_SHEET, "结案未交接", "核赔退回", "手续费未收回", "三者款待退", "旧件未签收"}
     sheets: dict[str, str] = {}
     overdue = flags.overdue
     for insurer, cases in overdue.groupby(overdue["insurer"].fillna(""), sort=True):
@@ -144,21 +167,33 @@ def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
                        settings, as_of)
     _summary(summary, flags, settings, sheets)
     money = lambda key, reg, col: OutColumn(key, _h(reg, col), MONEY_FORMAT, 13)  # noqa: E731
+    _flag_sheet(wb, "结案未交接", flags.not_handed_over, [
+        OutColumn("claim_no", _h("claims", "claim_no"), "@", 16), OutColumn("insurer", _h("claims", "insurer"), None, 12),
+        OutColumn("plate", _h("claims", "plate"), "@", 11),
+        OutColumn("settled_date", _h("claims", "settled_date"), DATE_FORMAT, 11),
+        OutColumn("days_waiting", "结案后天数", "0", 10), money("settled_amount", "claims", "settled_amount")], as_of)
     _flag_sheet(wb, "核赔退回", flags.returned, [
         OutColumn("claim_no", _h("payments", "claim_no"), "@", 16), OutColumn("insurer", _h("payments", "insurer"), None, 12),
         OutColumn("plate", _h("claims", "plate"), "@", 11),
         OutColumn("handover_date", _h("handovers", "handover_date"), DATE_FORMAT, 11),
         money("amount_due", "payments", "amount_due"), OutColumn("band", "案件分档", None, 11)], as_of)
-    _flag_sheet(wb, "手续费未收回", flags.commission, [
+    commission = flags.commission.assign(source=np.where(flags.commission["source"] == SOURCE_POLICIES,
+                                                         "无结算记录(按保单)", "结算台账"))
+    _flag_sheet(wb, "手续费未收回", commission, [
         OutColumn("month", _h("commission_settlements", "month"), "@", 10),
         OutColumn("insurer", _h("commission_settlements", "insurer"), None, 12),
         money("amount_due", "commission_settlements", "amount_due"),
         money("received_amount", "commission_settlements", "received_amount"),
-        OutColumn("outstanding", "未收回金额(全额冲减利润)", MONEY_FORMAT, 22)], as_of)
-    _flag_sheet(wb, "三者款待退", flags.tp_refunds, [
+        OutColumn("outstanding", "未收回金额(全额冲减利润)", MONEY_FORMAT, 22),
+        OutColumn("source", "来源", None, 14),
+        OutColumn("confirmation_letter", _h("commission_settlements", "confirmation_letter"), None, 8)], as_of)
+    tp = flags.tp_refunds.assign(recorded_text=np.where(flags.tp_refunds["recorded"].astype(bool),
+                                                        "已登记，未退款", "未登记（保险公司已回款）"))
+    _flag_sheet(wb, "三者款待退", tp, [
         OutColumn("claim_no", _h("tp_refunds", "claim_no"), "@", 16),
         OutColumn("insurer_paid_date", _h("tp_refunds", "insurer_paid_date"), DATE_FORMAT, 12),
-        OutColumn("days_waiting", "已等待天数", "0", 10), money("amount", "tp_refunds", "amount")], as_of)
+        OutColumn("days_waiting", "已等待天数", "0", 10), money("amount", "tp_refunds", "amount"),
+        OutColumn("recorded_text", "三者回款登记", None, 14)], as_of)
     _flag_sheet(wb, "旧件未签收", flags.old_parts, [
         OutColumn("claim_no", _h("old_parts", "claim_no"), "@", 16), OutColumn("insurer", _h("claims", "insurer"), None, 12),
         OutColumn("plate", _h("claims", "plate"), "@", 11),

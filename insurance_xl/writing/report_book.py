@@ -1,7 +1,8 @@
 """The monthly report workbook (seed §4.7, §5): what the supervisor reads and the region consolidates.
 
 Sheets: 看板 (the KPIs against last month and the same month last year, with native charts),
-趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 逾期回款 (when overdue data is given),
+趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 逾期回款 (when overdue data is given), 保险公司对比
+(the month's claim cases per insurer, with a chart of days-to-pay; also in `_data`),
 月度业务明细清单 (the month's 本店 policies, personal data masked) and a hidden `_data` sheet of
 key/value rows, so the region reads every store's numbers without parsing the layout.
 Every number is a value computed by the core (kpi.py), never a formula.
@@ -29,6 +30,7 @@ from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
                     write_frame, write_title)
 from ..xlsx.save import save_workbook
+from .cases_book import INSURERS_SHEET, write_insurer_sheet
 
 REPORT_KIND = "report"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
@@ -58,20 +60,21 @@ def report_filename(store: str, month: str) -> str:
 
 
 def write_report(registers: Registers, ctx: Context, month: str, path: str | Path, *, kpis: MonthlyKpis,
-                 overdue: pd.DataFrame | None) -> Path:
+                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame) -> Path:
     """Build the report from the month's results and save it atomically (stamped kind="report")."""
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue), target, kind=REPORT_KIND)
+    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases), target,
+                  kind=REPORT_KIND)
     return target
 
 
 def build_report(registers: Registers, ctx: Context, month: str, *, kpis: MonthlyKpis,
-                 overdue: pd.DataFrame | None) -> Workbook:
-    """The report workbook from the month's KPIs and the overdue-payments frame (columns band,
-    outstanding); `overdue` None (a store that keeps no handover register) leaves the overdue chart
-    out with a note."""
+                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame) -> Workbook:
+    """The report workbook from the month's results: its KPIs, the overdue-payments frame (columns band,
+    outstanding; None for a store that keeps no handover register leaves the overdue chart out with a
+    note) and the insurer comparison of the month's claim cases."""
     month = str(pd.Period(month, "M"))
     k = kpis
     wb = Workbook()
@@ -86,11 +89,13 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
     band_rows = 0
     if overdue is not None:
         band_rows = write_overdue_bands(wb.create_sheet("逾期回款"), overdue, ctx.as_of)
+    write_insurer_sheet(wb.create_sheet(INSURERS_SHEET), insurer_cases,
+                        f"{month} 保险公司对比（当月报案的案件，截至 {ctx.as_of:%Y-%m-%d}）")
     write_detail(wb.create_sheet("月度业务明细清单"), registers, month, ctx.settings.store)
     write_board(board, k, ctx)
     add_charts(board, trend, trend_rows, insurers, insurer_rows,
                wb["逾期回款"] if band_rows else None, band_rows, overdue_given=overdue is not None)
-    write_data_sheet(wb.create_sheet(DATA_SHEET), report_data(k, ctx))
+    write_data_sheet(wb.create_sheet(DATA_SHEET), report_data(k, ctx) + insurer_data(insurer_cases))
     for ws in wb.worksheets:
         if ws.title != DATA_SHEET:
             setup_page(ws)
@@ -110,6 +115,21 @@ def report_data(k: Kpis, ctx: Context) -> list[tuple[str, object]]:
     rows += [(f"counts.{key}", payload["counts"][key]) for key in COUNT_KEYS]
     rows += [(key, payload[key]) for key in MONEY_KEYS]
     rows += [("commission_ytd", round(k.commission_ytd, 2)), ("premium", k.premium)]
+    return rows
+
+
+INSURER_DATA_KEYS = ("cases", "assessed", "settled", "avg_days_to_pay", "overdue_share", "returned_share",
+                     "outstanding")
+
+
+def insurer_data(insurers: pd.DataFrame) -> list[tuple[str, object]]:
+    """`_data` rows `insurers.NAME.KEY` (new keys only: the region's readers ignore what they do not
+    know); an empty value (no case paid, none handed over) is left empty."""
+    rows: list[tuple[str, object]] = []
+    for record in insurers.to_dict("records"):
+        for key in INSURER_DATA_KEYS:
+            value = record[key]
+            rows.append((f"insurers.{record['insurer']}.{key}", None if pd.isna(value) else value))
     return rows
 
 
@@ -319,4 +339,5 @@ def setup_page(ws: Worksheet) -> None:
     last_col = ws.max_column
     if ws.title == "看板":
         last_col = max(last_col, 17)  # the charts sit to the right of the table
-    ws.print_area = f"A1:{get_column_letter(last_col)}{max(ws.max_row, 50 if ws.title == '看板' else 1)}"
+    last_row = ws.max_row + (18 if ws._charts and ws.title != "看板" else 0)  # a chart below the table (保险公司对比)
+    ws.print_area = f"A1:{get_column_letter(last_col)}{max(last_row, 50 if ws.title == '看板' else 1)}"

@@ -17,6 +17,7 @@ from ...registers import DATA_REGISTERS, REGISTERS
 from .business import (check_claim_numbers_known, check_handovers_signed, check_partner_count,
                        check_partner_insurers, check_payments_within_due, check_policy_dates, check_refund_approvals,
                        check_refund_customer_signature, check_settled_after_reported)
+from .claim_money import check_payment_matches_settlement
 from .common import Check
 from .fields import (check_allowed_values, check_dates_not_after_as_of, check_duplicates, check_negative_amounts,
                      check_phone_numbers, check_registers_present, check_required, check_unrecognised_sheets,
@@ -25,7 +26,7 @@ from ...settings import Context
 
 # Bump when a rule is added, removed or changes what it flags: the stamp of a validated workbook
 # records which rules it was checked against.
-RULESET_VERSION = "2026.1"
+RULESET_VERSION = "2026.2"
 
 # Rule code → what it checks, in Chinese: the catalogue shown in the validated workbook.
 RULE_TITLES: dict[str, str] = {
@@ -58,6 +59,7 @@ RULE_TITLES: dict[str, str] = {
     "phone.wrong_length": "联系电话位数不对",
     "handover.not_signed": "交接单未签字确认",
     "payment.more_than_due": "回款金额大于应回款金额",
+    "payment.differs_from_settlement": "应回款金额与结算金额不符",
 }
 
 # Every rule, in the order it runs (all run: the report lists every problem, not the first).
@@ -80,6 +82,7 @@ CHECKS: tuple[Check, ...] = (
     check_phone_numbers,
     check_handovers_signed,
     check_payments_within_due,
+    check_payment_matches_settlement,
 )
 
 _REGISTER_ORDER = {key: i for i, key in enumerate(("", *DATA_REGISTERS))}
