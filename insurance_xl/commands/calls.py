@@ -9,7 +9,9 @@ from ..errors import InsuranceXlError
 from ..services.calls_import import import_call_list
 from ..writing.call_list_book import write_call_lists
 from ..writing.terminal import pad, shown
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, finish, load, say
+
+USES = {"policies": None, "contacts": None}
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
@@ -21,9 +23,11 @@ def cmd_calls(args: argparse.Namespace) -> int:
     registers.require({"policies": ("archive_no", "policy_end")})
     lists = call_lists(registers, ctx)
     written = write_call_lists(lists, args.out) if args.out else []
+    payload = calls_json(lists)
+    code = finish(registers, USES, payload)
     if args.json:
-        emit_json(calls_json(lists))
-        return EXIT_OK
+        emit_json(payload)
+        return code
     say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位")
     for title, frame in (("短信", lists.sms), ("电话", lists.phone)):
         for row in frame.itertuples(index=False):  # names masked: a terminal may be logged, the workbook is not
@@ -31,7 +35,7 @@ def cmd_calls(args: argparse.Namespace) -> int:
                 f"{pad(shown(row.channel), 4)}止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {shown(row.clerk)}")
     for path in written:
         say(f"名单：{path}")
-    return EXIT_OK
+    return code
 
 
 def _calls_import(args: argparse.Namespace) -> int:

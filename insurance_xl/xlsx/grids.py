@@ -17,10 +17,15 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import WorkbookUnreadable
 
 Grid = tuple[str, pd.DataFrame, list[int]]  # sheet name, cell texts (NaN for empty), column offsets
+# Characters nobody sees, pasted from insurers' web systems into ids and names: zero-width spaces and
+# joiners, the BOM, the soft hyphen, direction marks. Removed from every cell text as it is read.
+INVISIBLE = "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 
 
 class Sheets:
@@ -62,9 +67,28 @@ def _grid(reader, name: str, rows: int | None) -> tuple[pd.DataFrame, list[int]]
         used = [i for i in range(batch.num_columns) if batch.column(i).null_count < batch.num_rows]
         if len(used) < batch.num_columns:
             batch, offsets = batch.select(used), [offsets[i] for i in used]
-        grid = batch.to_pandas()
+        grid = _without_invisible(batch).to_pandas()
     grid.columns = range(len(grid.columns))
     return grid, offsets
+
+
+def _without_invisible(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """The cells' texts with INVISIBLE characters removed (a cell holding only those becomes empty);
+    columns holding none are left as they are (one vectorised test per column)."""
+    columns = list(batch.columns)
+    changed = False
+    for i, column in enumerate(columns):
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            continue
+        if not pc.any(pc.match_substring_regex(column, INVISIBLE)).as_py():
+            continue
+        cleaned = pc.replace_substring_regex(column, INVISIBLE, "")
+        columns[i] = pc.if_else(pc.equal(cleaned, ""), pa.scalar(None, column.type), cleaned)
+        changed = True
+    if not changed:
+        return batch
+    return type(batch).from_arrays(columns, schema=batch.schema) if isinstance(batch, pa.RecordBatch) \
+        else pa.table(columns, schema=batch.schema)
 
 
 @contextlib.contextmanager
