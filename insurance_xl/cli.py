@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .commands import (calls, demo, kpi, overdue, reconcile, region, report, run, schedule, templates,
                        validate)
-from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
+from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, say_left_out
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
@@ -44,12 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INSURANCE_XL_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    say_left_out(done=False)  # nothing left over from an earlier call in this process
     try:
         check_out(getattr(args, "out", None))
         with warnings.catch_warnings():
             if not os.environ.get("INSURANCE_XL_DEBUG"):
                 warnings.simplefilter("ignore")  # a library's warning text is no message for a clerk
-            return args.handler(args)
+            code = args.handler(args)
+        say_left_out(done=code in (EXIT_OK, EXIT_DATA_ERRORS))
+        return code
     except InsuranceXlError as exc:
         sys.stderr.write(f"insurance-xl: {exc}\n")
         return EXIT_UNREADABLE

@@ -242,3 +242,60 @@ def test_no_library_warning_reaches_stderr_even_under_W_error(tmp_path, expected
                               "--as-of", expected["as_of"]], capture_output=True, text=True, timeout=300)
         assert run.returncode in (0, 1), run.stderr
         assert "Warning" not in run.stderr and ".py" not in run.stderr, run.stderr
+
+
+def test_calls_without_a_contact_log_say_so(tmp_path, capsys, expected):
+    path = edited(tmp_path, lambda wb: wb.remove(wb["续保跟进记录"]))
+    capsys.readouterr()
+    code = main(["calls", str(path), "--settings", str(V2 / "settings.toml"), "--as-of", expected["as_of"], "--json"])
+    err = capsys.readouterr().err
+    assert code == 0 and "续保跟进记录" in err
+
+
+def test_iso_date_cells_read_as_the_same_days_and_validate_out_writes(tmp_path, capsys, expected):
+    """Date cells stored as ISO dates (t="d", as LibreOffice and some exports write them)."""
+    def change(wb):
+        wb.iso_dates = True
+    path = edited(tmp_path, change)
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        assert any(b't="d"' in archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/"))
+    code, got, err = kpi(capsys, path, expected)
+    assert code == 0
+    assert_expected_kpis(got, expected)
+    out = tmp_path / "checked.xlsx"
+    code = main(["validate", str(path), "--settings", str(V2 / "settings.toml"), "--out", str(out)])
+    assert code in (0, 1) and out.exists(), capsys.readouterr().err
+
+
+def strict_copy(source, target):
+    """The workbook in ISO 29500 Strict namespaces, as Excel's "Strict Open XML" save writes it."""
+    import zipfile
+    swap = [(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+            (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+             b"http://purl.oclc.org/ooxml/officeDocument/relationships")]
+    with zipfile.ZipFile(source) as a, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as b:
+        for info in a.infolist():
+            data = a.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                for old, new in swap:
+                    data = data.replace(old, new)
+            b.writestr(info, data)
+    return target
+
+
+def test_a_strict_ooxml_store_is_read_and_written_into(tmp_path, capsys, expected):
+    import pandas as pd
+    from insurance_xl.reading.store import read_store
+    from insurance_xl.writing.append import append_register_rows
+
+    path = strict_copy(V2 / "store.xlsx", tmp_path / "store.xlsx")
+    code, got, err = kpi(capsys, path, expected)
+    assert code == 0
+    assert_expected_kpis(got, expected)
+    before = len(read_store(path)["contacts"])
+    row = pd.DataFrame([{"archive_no": "DA000001", "contact_date": pd.Timestamp("2026-11-24"), "method": "电话",
+                         "outcome": "考虑中"}])
+    result = append_register_rows(path, "contacts", row)
+    assert result.sheet == "续保跟进记录" and not result.created_sheet
+    assert len(read_store(path)["contacts"]) == before + 1

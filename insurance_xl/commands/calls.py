@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..core.mask import mask_name
 from ..core.renewals import call_lists, calls_json
 from ..errors import InsuranceXlError
+from ..registers import REGISTERS
 from ..services.calls_import import import_call_list
 from ..writing.call_list_book import write_call_lists
 from ..writing.terminal import pad, shown
@@ -21,6 +23,8 @@ def cmd_calls(args: argparse.Namespace) -> int:
         raise InsuranceXlError("FILLED.xlsx 和 --into 只用于 insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
     registers, ctx = load(args)
     registers.require({"policies": ("archive_no", "policy_end")})
+    if "contacts" in registers.missing:  # nobody reached is known: the lists hold everyone due
+        sys.stderr.write(f"insurance-xl: 注意：没有找到「{REGISTERS['contacts'].sheet}」，已联系过的客户也会列入名单\n")
     lists = call_lists(registers, ctx)
     written = write_call_lists(lists, args.out) if args.out else []
     payload = calls_json(lists)

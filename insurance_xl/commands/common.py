@@ -94,12 +94,22 @@ def warn_without_own_brands(ctx: Context) -> None:
         sys.stderr.write("insurance-xl: 设置中没有本店品牌（own_brands），首保率、续保率、流失率将为空\n")
 
 
+_left_out: list[str] = []  # said once the command has its result (an exit 2 says one line only)
+
+
 def tell_left_out(registers: Registers) -> None:
-    for note in registers.notes:
-        sys.stderr.write(f"insurance-xl: 注意：{note}\n")
-    for finding in registers.findings:
-        if finding.rule == "read.duplicate_sheet":
-            sys.stderr.write(f"insurance-xl: 注意：{finding.message}\n")
+    """Remember what the store read left out, to be said on stderr after the command's result."""
+    for text in [*registers.notes, *(f.message for f in registers.findings if f.rule == "read.duplicate_sheet")]:
+        if text not in _left_out:
+            _left_out.append(text)
+
+
+def say_left_out(done: bool) -> None:
+    """After a command: what was left out on purpose, on stderr (only when it gave a result)."""
+    if done:
+        for text in _left_out:
+            sys.stderr.write(f"insurance-xl: 注意：{text}\n")
+    _left_out.clear()
 
 
 Uses = Mapping[str, Iterable[str] | None]  # register -> the columns a command's figures rest on (None: all)
