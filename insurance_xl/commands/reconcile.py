@@ -12,7 +12,7 @@ from ..writing.reconciliation_book import reconciliation_json, reconciliation_wo
 from ..xlsx.grids import Sheets
 from ..xlsx.safety import check_workbook_file
 from ..xlsx.save import save_workbook
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, finish, load, parse_month, say
+from .common import EXIT_DATA_ERRORS, CommandSpec, add_store_args, emit_json, finish, load, parse_month, say
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -146,7 +145,3 @@ def not_a_register_note(item: SheetRead) -> str:
 
 def skipped_note(rel: PurePath, why: str) -> str:
     return f"「{rel}」{why}"
-
-
-def notes_text(notes: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(notes))

@@ -190,17 +190,20 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
     texts = {pos: cells.texts(pos, body, numbers=mapping[pos].kind is Kind.MONEY) for pos in wanted}
     if only is None:
         texts.update({pos: cells.texts(pos, body) for pos in extras})
-    # every column decides which rows are blank; a 合计 label in a text column makes a totals row
-    # only where the identifying columns are empty (or hold the label): a full row stays a row.
-    # The columns read anyway come first; the others are looked at only where still needed.
+    # every column decides which rows are blank. A 合计 label makes a totals row where it stands in
+    # place of the row's identity (in an identifying column: no VIN or 档案编号 reads 合计), or, in
+    # another text column, where the identifying columns are empty: a full row whose 备注 says 合计
+    # stays a row. The columns read anyway come first; the others are looked at only where needed.
     blank = np.ones(len(excel_rows), dtype=bool)
     label = np.zeros(len(excel_rows), dtype=bool)
+    id_label = np.zeros(len(excel_rows), dtype=bool)
     headers = np.zeros(len(excel_rows), dtype="int64")
+    ids = [p for p, col in mapping.items() if col.kind in IDENTIFYING_KINDS]
     labelled = {pos for pos, col in mapping.items() if col.kind in LABEL_KINDS} | set(extras)
     for pos, column in texts.items():
         blank &= column.test(_blank_texts)
         if pos in labelled:
-            label |= column.test(total_texts)
+            (id_label if pos in ids else label)[:] |= column.test(total_texts)
         if pos in mapping:
             headers += column.test(lambda t, h=str(header_cells[pos]): header_like(t, h))
     for pos in sorted({*mapping, *extras} - set(texts)):
@@ -210,13 +213,14 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
         if pos in labelled:
             maybe = np.flatnonzero(cells.containing(pos, body, "计") | cells.containing(pos, body, "汇"))
             if maybe.size:
-                label[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(total_texts)
-    totals = label & ~blank
-    for pos in [p for p, col in mapping.items() if col.kind in IDENTIFYING_KINDS]:
-        maybe = np.flatnonzero(totals)
+                (id_label if pos in ids else label)[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(total_texts)
+    label &= ~id_label
+    for pos in ids:  # a label elsewhere: only where no identifying column holds anything
+        maybe = np.flatnonzero(label)
         if maybe.size:
-            ids = texts[pos].take(maybe) if pos in texts else cells.texts(pos, maybe + header_idx + 1)
-            totals[maybe] &= ids.test(_blank_texts) | ids.test(total_texts)
+            cells_here = texts[pos].take(maybe) if pos in texts else cells.texts(pos, maybe + header_idx + 1)
+            label[maybe] &= cells_here.test(_blank_texts)
+    totals = (id_label | label) & ~blank
     repeated = (headers >= max(2, (len(mapping) + 1) // 2)) & ~totals
     keep = ~blank & ~totals & ~repeated
 

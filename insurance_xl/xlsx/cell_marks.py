@@ -38,10 +38,11 @@ def cell_marks(file: Path) -> dict[str, list[Mark]]:
             for name, part in sheet_parts(archive):
                 xml = archive.read(part)
                 marks = []
-                if b't="e"' in xml:
-                    marks += [_mark(m[1], error=m[2].decode("utf-8", "replace")) for m in _ERROR_CELL.finditer(xml)]
-                if b"<f" in xml:
-                    for m in _BARE_FORMULA.finditer(xml):
+                for cell in _cells_around(xml, b't="e"'):
+                    if m := _ERROR_CELL.match(cell):
+                        marks.append(_mark(m[1], error=m[2].decode("utf-8", "replace")))
+                for cell in _cells_around(xml, b"<f"):
+                    if m := _BARE_FORMULA.match(cell):
                         formula = (m[2] or b"").decode("utf-8", "replace")
                         marks.append(_mark(m[1], formula=formula or "（共享公式）", value=simple_value(formula)))
                 marks = [m for m in marks if m is not None]
@@ -50,6 +51,19 @@ def cell_marks(file: Path) -> dict[str, list[Mark]]:
     except (OSError, KeyError, zipfile.BadZipFile, ValueError):  # the reader itself says what is wrong
         return {}
     return found
+
+
+def _cells_around(xml: bytes, needle: bytes) -> list[bytes]:
+    """The XML of each cell holding `needle` (found by byte search: most sheets hold none, and the
+    cells that do are looked at alone, not the whole sheet through a regular expression)."""
+    cells, at = [], xml.find(needle)
+    while at >= 0:
+        start, end = xml.rfind(b"<c ", 0, at), xml.find(b"</c>", at)
+        if start < 0 or end < 0:
+            break
+        cells.append(xml[start:end + 4])
+        at = xml.find(needle, end)
+    return cells
 
 
 def _mark(attrs: bytes, **what: str | None) -> Mark | None:
