@@ -8,21 +8,25 @@ assembles them.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from .commands import (calls, cases, demo, kpi, overdue, reconcile, region, report, run, schedule,
                        templates, validate)
-from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
+from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, say_left_out
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
+OUT_SUFFIXES = (".xlsx", ".xlsm")  # what an --out file may be (xlsx.safety.WORKBOOK_SUFFIXES)
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
     spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
-                                         cases)
+                        cases)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
@@ -41,20 +45,68 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INSURANCE_XL_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    say_left_out(done=False)  # nothing left over from an earlier call in this process
     try:
-        return args.handler(args)
+        check_out(getattr(args, "out", None))
+        with warnings.catch_warnings():
+            if not os.environ.get("INSURANCE_XL_DEBUG"):
+                warnings.simplefilter("ignore")  # a library's warning text is no message for a clerk
+            code = args.handler(args)
+        say_left_out(done=code in (EXIT_OK, EXIT_DATA_ERRORS))
+        return code
     except InsuranceXlError as exc:
         sys.stderr.write(f"insurance-xl: {exc}\n")
         return EXIT_UNREADABLE
+    except OSError as exc:
+        if not isinstance(exc, BrokenPipeError) and (message := os_error_message(exc)):
+            sys.stderr.write(f"insurance-xl: {message}\n")
+            return EXIT_UNREADABLE
+        if isinstance(exc, BrokenPipeError):  # output piped into `head` and the like: not an error of ours
+            sys.stderr.close()
+            return 0
+        return _internal(exc)
     except KeyboardInterrupt:
         sys.stderr.write("insurance-xl: 已中断\n")
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like: not an error of ours
-        sys.stderr.close()
-        return 0
     except Exception as exc:  # a bug, not bad input: one line for the clerk, the trace for us
-        if os.environ.get("INSURANCE_XL_DEBUG"):
-            raise
-        log.debug("internal error", exc_info=True)
-        sys.stderr.write(f"insurance-xl: 内部错误（{type(exc).__name__}），请设置 INSURANCE_XL_DEBUG=1 重试并反馈\n")
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+def check_out(out: str | None) -> None:
+    """An --out that names a file must name a workbook: said before any work starts (a folder, for
+    the commands writing one workbook per clerk, has no suffix)."""
+    if not out:
+        return
+    path = Path(out)
+    if path.suffix and path.suffix.lower() not in OUT_SUFFIXES and not path.is_dir():
+        raise InsuranceXlError(f"--out {out}：只能写入 .xlsx 工作簿（{path.suffix} 不是 Excel 工作簿格式），"
+                               f"请改为 {path.with_suffix('.xlsx').name}")
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("INSURANCE_XL_DEBUG"):
+        raise exc
+    log.debug("internal error", exc_info=True)
+    sys.stderr.write(f"insurance-xl: 内部错误（{type(exc).__name__}），请设置 INSURANCE_XL_DEBUG=1 重试并反馈\n")
+    return EXIT_INTERNAL
+
+
+_OS_REASONS = {
+    errno.EACCES: "没有权限（文件夹只读，或文件被其他程序占用）",
+    errno.EPERM: "没有权限（文件夹只读，或文件被其他程序占用）",
+    errno.EROFS: "所在磁盘只读",
+    errno.ENOSPC: "磁盘空间已满",
+    getattr(errno, "EDQUOT", -1): "磁盘配额已满",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一部分不是文件夹",
+    errno.EISDIR: "这是文件夹，不是文件",
+}
+
+
+def os_error_message(exc: OSError) -> str | None:
+    """A clerk's message for a file-system error that is not our bug: what happened, and to which path."""
+    reason = _OS_REASONS.get(exc.errno or 0)
+    if reason is None:
+        return None
+    path = exc.filename or ""
+    return f"无法写入或读取 {path}：{reason}" if path else f"文件操作失败：{reason}"

@@ -23,6 +23,12 @@ class WorkbookLocked(InsuranceXlError):
         super().__init__(f"{self.path} 正在被 Excel 或 LibreOffice 打开（发现锁文件 {self.lock}），请先关闭再试")
 
 
+class WorkbookBusy(InsuranceXlError):
+    def __init__(self, path: object) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path} 正被另一个 insurance-xl 进程写入，等待超时，请稍后再试")
+
+
 class SettingsError(InsuranceXlError):
     def __init__(self, source: object, key: str, problem: str) -> None:
         self.source, self.key, self.problem = str(source), key, problem

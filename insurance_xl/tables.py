@@ -102,6 +102,7 @@ class SheetLayout:
     rows_read: int = 0
     blank_rows: int = 0
     total_rows: list[int] = field(default_factory=list)  # Excel rows recognised as 合计/总计
+    header_rows: list[int] = field(default_factory=list)  # Excel rows repeating the header mid-sheet
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Registers:
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # columns not in the declaration
     unrecognised: list[tuple[str, str]] = field(default_factory=list)  # (workbook, sheet)
     source: str = ""
+    notes: list[str] = field(default_factory=list)  # what was left out on purpose (copies, backups, summaries)
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         return self.tables[key]

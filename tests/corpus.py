@@ -425,3 +425,118 @@ def corpus(bases: dict[str, tuple], *, seed: int = 2026, encrypted: bytes | None
     names = [c.name for c in cases]
     assert len(names) == len(set(names)), "corpus case names must be unique"
     return cases
+
+
+# ---- real office folders (issue 21): what clerks' folders hold, each with its expected figures ------
+
+OFFICE_SAME = ("office-zero-width", "office-hidden-copy", "office-total-labels", "office-header-again",
+               "office-remark-total", "office-simple-formula")  # the store's own figures, exactly
+OFFICE_BAD = ("office-error-cell", "office-bare-formula")  # exit 1, naming the cell
+_ROW_XML = re.compile(rb'<row r="(\d+)"[^>]*>(.*?)</row>', re.S)
+
+
+def _header_letters(xml: bytes, header_row: int) -> dict[str, bytes]:
+    """The header texts of a sheet's header row (line breaks removed) → their column letters."""
+    row = next(m[2] for m in _ROW_XML.finditer(xml) if int(m[1]) == header_row)
+    return {re.sub(r"\s+", "", m[3].decode()): m[1].rstrip(b"0123456789") for m in _INLINE.finditer(row)}
+
+
+def _last_row(xml: bytes) -> int:
+    return max(int(m[1]) for m in _ROW_XML.finditer(xml))
+
+
+def _append_row(xml: bytes, cells: list[tuple[bytes, bytes]], row: int) -> bytes:
+    """A row of (column letter, cell XML body after the r attribute) appended to sheetData."""
+    body = b"".join(b'<c r="%s%d"%s</c>' % (letter, row, rest) for letter, rest in cells)
+    return xml.replace(b"</sheetData>", b'<row r="%d">%s</row></sheetData>' % (row, body), 1)
+
+
+def _cell_day(cell: bytes):
+    """The day a date cell shows: a serial number with a date style, or a text like 2026-10-01."""
+    import datetime as dt
+    if m := re.search(rb"<v>(\d+)(?:\.0+)?</v>", cell):
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(m[1]))
+    if m := re.search(r"<t[^>]*>\s*(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})", cell.decode("utf-8", "replace")):
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    return None
+
+
+def _text(value: str) -> bytes:
+    return b' t="inlineStr"><is><t>' + value.encode() + b"</t></is>"
+
+
+def office(data: bytes, policies_sheet: str = "客户管理统计明细表", header_row: int = 3) -> Iterator[Case]:
+    """The store as real office folders hold it, built from its bytes: invisible characters pasted into
+    every text, a hidden copy of the policies sheet, total rows labelled 10月小计/合计(元)/汇总, the header
+    row pasted again below the data, 合计 in a full row's 备注, a date given as =DATE(y,m,d) without its
+    value (OFFICE_SAME: the figures stay); an Excel error and a formula without value in a 保单起期
+    (OFFICE_BAD: exit 1)."""
+    parts = parts_of(data)
+    files = dict((i.filename, x) for i, x in parts)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        from insurance_xl.xlsx.parts import sheet_parts as named_parts
+        part = dict(named_parts(archive))[policies_sheet]
+    xml = files[part]
+    cols = _header_letters(xml, header_row)
+    last = _last_row(xml)
+    body_rows = [int(m[1]) for m in _ROW_XML.finditer(xml) if header_row < int(m[1]) < last]
+    middle = body_rows[len(body_rows) // 2]
+
+    def cell_of(letter: bytes, row: int) -> re.Match:
+        return re.search(rb'<c r="%s%d"[^>]*?(?:/>|>.*?</c>)' % (letter, row), xml, re.S)
+
+    yield Case("office-zero-width.xlsx", "office-zero-width", edit(data, lambda name, x: re.sub(
+        rb"(<is><t[^>]*>)([^<]*)(</t>)", lambda m: m[1] + "\u200b".encode() + m[2] + "\ufeff".encode() + m[3], x)
+        if name.startswith("xl/worksheets/") else x))
+
+    copy_part = "xl/worksheets/sheet_copy.xml"
+
+    def hidden_copy(name: str, x: bytes) -> bytes:
+        if name == "xl/workbook.xml":
+            return x.replace(b"</sheets>", ('<sheet name="%s (2)" sheetId="99" state="hidden" r:id="rIdCopy"/>'
+                                            % policies_sheet).encode() + b"</sheets>")
+        if name == "xl/_rels/workbook.xml.rels":
+            return x.replace(b"</Relationships>", b'<Relationship Id="rIdCopy" Type="http://schemas.openxmlformats.org/'
+                             b'officeDocument/2006/relationships/worksheet" Target="/xl/worksheets/sheet_copy.xml"/>'
+                             b"</Relationships>")
+        if name == "[Content_Types].xml":
+            return x.replace(b"</Types>", b'<Override PartName="/xl/worksheets/sheet_copy.xml" ContentType="application/'
+                             b'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        return x
+    yield Case("office-hidden-copy.xlsx", "office-hidden-copy",
+               build([(i.filename, hidden_copy(i.filename, x)) for i, x in parts] + [(copy_part, xml)]))
+
+    money = next(v for k, v in cols.items() if k.startswith("商业险保费"))
+    totals = xml
+    for n, label in enumerate(("10月小计", "合计(元)", "汇 总：")):
+        totals = _append_row(totals, [(b"A", _text(label)), (money, b"><v>136965.69</v>")], last + 1 + n)
+    yield Case("office-total-labels.xlsx", "office-total-labels", edit_part(data, part, lambda x: totals))
+
+    header = next(m[2] for m in _ROW_XML.finditer(xml) if int(m[1]) == header_row)
+    again = re.sub(rb'r="([A-Z]+)%d"' % header_row, lambda m: b'r="%s%d"' % (m[1], last + 1), header)
+    yield Case("office-header-again.xlsx", "office-header-again", edit_part(
+        data, part, lambda x: x.replace(b"</sheetData>", b'<row r="%d">%s</row></sheetData>' % (last + 1, again), 1)))
+
+    remark = cols["备注"]
+
+    def remarks(x: bytes) -> bytes:
+        for row in body_rows[::9]:
+            found = re.search(rb'<c r="%s%d"[^>]*?(?:/>|>.*?</c>)' % (remark, row), x, re.S)
+            new = b'<c r="%s%d"%s</c>' % (remark, row, _text("合计"))
+            if found:
+                x = x.replace(found[0], new, 1)
+            else:
+                x = re.sub(rb'(<row r="%d"[^>]*>.*?)(</row>)' % row, lambda m: m[1] + new + m[2], x, count=1, flags=re.S)
+        return x
+    yield Case("office-remark-total.xlsx", "office-remark-total", edit_part(data, part, remarks))
+
+    start = cols["保单起期"]
+    found = cell_of(start, middle)
+    day = _cell_day(found[0]) if found else None
+    if day:
+        formula = b'<c r="%s%d"><f>DATE(%d,%d,%d)</f></c>' % (start, middle, day.year, day.month, day.day)
+        yield Case("office-simple-formula.xlsx", "office-simple-formula",
+                   edit_part(data, part, lambda x: x.replace(found[0], formula, 1)))
+    for family, cell in (("office-error-cell", b'<c r="%s%d" t="e"><v>#N/A</v></c>'),
+                         ("office-bare-formula", b'<c r="%s%d"><f>A1+1</f></c>')):
+        yield Case(f"{family}.xlsx", family, edit_part(data, part, lambda x, c=cell: x.replace(found[0], c % (start, middle), 1)))

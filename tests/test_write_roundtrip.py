@@ -5,11 +5,14 @@ Values are drawn in the form the reader gives them (its canonical form: text wit
 spaces, identifiers folded and, where compared case-insensitively, upper-case without spaces; money
 to the fen; dates within the years the reader accepts), so "identically" means equal tables. The one
 documented exception: characters XML 1.0 cannot hold (C0 controls other than tab, line feed and
-carriage return, lone surrogates, U+FFFE/U+FFFF) are dropped when written — see SECURITY.md.
+carriage return, lone surrogates, U+FFFE/U+FFFF) are dropped when written — see SECURITY.md; and
+the invisible characters (zero-width, BOM, soft hyphen, direction marks) are dropped when read
+(xlsx.grids.INVISIBLE, issue 21: pasted from insurers' web systems, they made ids differ).
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
 import pandas as pd
@@ -22,6 +25,7 @@ from insurance_xl.reading.store import read_store
 from insurance_xl.registers import DATA_REGISTERS, REGISTERS, YES_NO, Column, Kind
 from insurance_xl.xlsx.save import save_workbook
 from insurance_xl.writing.sheet import write_register
+from insurance_xl.xlsx.grids import INVISIBLE
 from insurance_xl.xlsx.texts import xml_safe_text
 
 CHINESE = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
@@ -40,12 +44,16 @@ def _text(upper: bool = False) -> st.SearchStrategy[str]:
 def canonical_text(text: str, upper: bool = False) -> str:
     """What a text cell holds once written and read: XML-unsafe characters dropped, surrounding
     whitespace removed, CR LF as LF."""
-    text = xml_safe_text(text).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = _visible(xml_safe_text(text)).replace("\r\n", "\n").replace("\r", "\n").strip()
     return text
 
 
+def _visible(text: str) -> str:
+    return re.sub(INVISIBLE, "", text)
+
+
 def canonical_id(text: str, upper: bool) -> str:
-    folded = unicodedata.normalize("NFKC", xml_safe_text(text)).strip()
+    folded = unicodedata.normalize("NFKC", _visible(xml_safe_text(text))).strip()
     if upper:
         folded = "".join(folded.split()).upper()
     return folded

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..core.mask import mask_name
 from ..core.renewals import call_lists, calls_json
 from ..errors import InsuranceXlError
+from ..registers import REGISTERS
 from ..services.calls_import import import_call_list
 from ..writing.call_list_book import write_call_lists
 from ..writing.terminal import pad, shown
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
+from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, finish, load, say
+
+USES = {"policies": None, "contacts": None}
 
 
 def cmd_calls(args: argparse.Namespace) -> int:
@@ -19,11 +23,15 @@ def cmd_calls(args: argparse.Namespace) -> int:
         raise InsuranceXlError("FILLED.xlsx 和 --into 只用于 insurance-xl calls import FILLED.xlsx --into STORE.xlsx")
     registers, ctx = load(args)
     registers.require({"policies": ("archive_no", "policy_end")})
+    if "contacts" in registers.missing:  # nobody reached is known: the lists hold everyone due
+        sys.stderr.write(f"insurance-xl: 注意：没有找到「{REGISTERS['contacts'].sheet}」，已联系过的客户也会列入名单\n")
     lists = call_lists(registers, ctx)
     written = write_call_lists(lists, args.out) if args.out else []
+    payload = calls_json(lists)
+    code = finish(registers, USES, payload)
     if args.json:
-        emit_json(calls_json(lists))
-        return EXIT_OK
+        emit_json(payload)
+        return code
     say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位")
     for title, frame in (("短信", lists.sms), ("电话", lists.phone)):
         for row in frame.itertuples(index=False):  # names masked: a terminal may be logged, the workbook is not
@@ -31,7 +39,7 @@ def cmd_calls(args: argparse.Namespace) -> int:
                 f"{pad(shown(row.channel), 4)}止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {shown(row.clerk)}")
     for path in written:
         say(f"名单：{path}")
-    return EXIT_OK
+    return code
 
 
 def _calls_import(args: argparse.Namespace) -> int:

@@ -8,7 +8,9 @@ from ..core.claim_cases import (DONE, WAITING, WITHDRAWN, adjuster_comparison, c
                                 insurer_comparison)
 from ..writing.cases_book import write_cases_workbook
 from ..writing.terminal import pad, shown
-from .common import EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
+from .common import CommandSpec, add_store_args, emit_json, finish, load, say
+
+USES = dict.fromkeys(("claims", "handovers", "old_parts", "payments", "tp_refunds"))
 
 
 def cmd_cases(args: argparse.Namespace) -> int:
@@ -18,9 +20,11 @@ def cmd_cases(args: argparse.Namespace) -> int:
     insurers, adjusters = insurer_comparison(cases), adjuster_comparison(cases)
     if args.out:
         write_cases_workbook(cases, insurers, adjusters, ctx.settings, ctx.as_of, args.out)
+    payload = cases_json(cases, insurers, adjusters)
+    code = finish(registers, USES, payload)
     if args.json:
-        emit_json(cases_json(cases, insurers, adjusters))
-        return EXIT_OK
+        emit_json(payload)
+        return code
     open_cases = cases[~cases["step"].isin((DONE, WITHDRAWN))]
     say(f"截至 {ctx.as_of:%Y-%m-%d}：案件 {len(cases)} 件，未完成 {len(open_cases)} 件")
     for step in WAITING:
@@ -38,7 +42,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         say(f"  {pad(row.insurer, 12)}{row.cases:>4} 件  平均回款 {avg:>5} 天  未回款 ¥{row.outstanding:>12,.2f}")
     if args.out:
         say(f"案件跟踪：{args.out}")
-    return EXIT_OK
+    return code
 
 
 def _cases_args(p: argparse.ArgumentParser) -> None:

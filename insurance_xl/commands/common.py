@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,10 @@ def now() -> dt.datetime:
 
 
 def load(args: argparse.Namespace) -> tuple[Registers, Context]:
+    """The store and its settings. What was left out on purpose (copies, backups, summaries, files in
+    formats we cannot read) is said on stderr: the figures never silently rest on less, or more."""
     registers = read_store(args.path)
+    tell_left_out(registers)
     settings = store_settings(registers, getattr(args, "settings", None))
     as_of = getattr(args, "as_of", None) or today()
     return registers, Context(settings=settings, as_of=as_of)
@@ -89,3 +92,46 @@ def say(text: str = "") -> None:
 def warn_without_own_brands(ctx: Context) -> None:
     if not ctx.settings.own_brands:
         sys.stderr.write("insurance-xl: 设置中没有本店品牌（own_brands），首保率、续保率、流失率将为空\n")
+
+
+_left_out: list[str] = []  # said once the command has its result (an exit 2 says one line only)
+
+
+def tell_left_out(registers: Registers) -> None:
+    """Remember what the store read left out, to be said on stderr after the command's result."""
+    for text in [*registers.notes, *(f.message for f in registers.findings if f.rule == "read.duplicate_sheet")]:
+        if text not in _left_out:
+            _left_out.append(text)
+
+
+def say_left_out(done: bool) -> None:
+    """After a command: what was left out on purpose, on stderr (only when it gave a result)."""
+    if done:
+        for text in _left_out:
+            sys.stderr.write(f"insurance-xl: 注意：{text}\n")
+    _left_out.clear()
+
+
+Uses = Mapping[str, Iterable[str] | None]  # register -> the columns a command's figures rest on (None: all)
+
+
+def data_errors(registers: Registers, uses: Uses) -> list:
+    """The reading errors (cells that could not be read: unreadable values, Excel error cells,
+    formulas without a value) in the registers and columns a command uses."""
+    wanted = {reg: (None if cols is None else set(cols)) for reg, cols in uses.items()}
+    return [f for f in registers.findings if f.is_error and f.register in wanted
+            and (wanted[f.register] is None or f.key in wanted[f.register])]
+
+
+def finish(registers: Registers, uses: Uses, payload: dict | None = None, code: int = EXIT_OK) -> int:
+    """The exit code of a command whose figures rest on `uses`: 1 (done, the data has errors) when
+    those cells hold errors, said on stderr with the first of them, and as `data_errors` in the JSON
+    payload (before it is printed)."""
+    errors = data_errors(registers, uses)
+    if not errors:
+        return code
+    if payload is not None:
+        payload["data_errors"] = len(errors)
+    sys.stderr.write(f"insurance-xl: 以上数字所依据的数据中有 {len(errors)} 处无法读取的值（如 {errors[0]}），"
+                     f"结果可能不准：请用 insurance-xl validate 查看并改正\n")
+    return max(code, EXIT_DATA_ERRORS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 
 from ..core.kpi_counts import COUNT_LABELS
-from ..core.kpi import KPI_NEEDS, MONEY_LABELS, RATE_LABELS, monthly_kpis
+from ..core.kpi import KPI_NEEDS, MONEY_LABELS, RATE_LABELS, USED_COLUMNS, monthly_kpis
 from ..writing.terminal import pad
-from .common import EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say, warn_without_own_brands
+from .common import CommandSpec, add_store_args, emit_json, finish, load, parse_month, say, warn_without_own_brands
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -15,9 +15,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     warn_without_own_brands(ctx)
     kpis = monthly_kpis(registers, ctx, args.month)
     payload = kpis.to_json()
+    code = finish(registers, USED_COLUMNS, payload)
     if args.json:
         emit_json(payload)
-        return EXIT_OK
+        return code
     say(f"{ctx.settings.store} {payload['month']} 关键指标（截至 {ctx.as_of:%Y-%m-%d}）")
     for key, label in RATE_LABELS.items():
         value = payload[key]
@@ -27,7 +28,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
     for key, value in payload["counts"].items():
         say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")
-    return EXIT_OK
+    return code
 
 
 def _kpi_args(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,9 @@ import argparse
 
 from ..core.claims import flags_json, money_flags
 from ..writing.overdue_book import band_totals, write_overdue_workbook
-from .common import EXIT_OK, CommandSpec, add_store_args, emit_json, load, say
+from .common import CommandSpec, add_store_args, emit_json, finish, load, say
+
+USES = dict.fromkeys(("claims", "handovers", "payments", "tp_refunds", "old_parts", "commission_settlements"))
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
@@ -14,9 +16,11 @@ def cmd_overdue(args: argparse.Namespace) -> int:
     flags = money_flags(registers, ctx)
     if args.out:
         write_overdue_workbook(flags, ctx.settings, args.out)
+    payload = flags_json(flags)
+    code = finish(registers, USES, payload)
     if args.json:
-        emit_json(flags_json(flags))
-        return EXIT_OK
+        emit_json(payload)
+        return code
     say(f"截至 {ctx.as_of:%Y-%m-%d}：逾期未回款 {len(flags.overdue)} 件，合计 ¥{flags.outstanding_total:,.2f}")
     for row in flags.overdue.itertuples(index=False):
         say(f"  {row.claim_no:<16} {row.insurer or '':<8} 交接 {row.handover_date:%Y-%m-%d} 应回款 {row.due_date:%Y-%m-%d}"
@@ -31,7 +35,7 @@ def cmd_overdue(args: argparse.Namespace) -> int:
     say("案件分档：" + "，".join(f"{k} {v} 件" for k, v in flags.bands.items()))
     if args.out:
         say(f"催款清单：{args.out}")
-    return EXIT_OK
+    return code
 
 
 def _overdue_args(p: argparse.ArgumentParser) -> None:

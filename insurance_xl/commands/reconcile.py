@@ -12,7 +12,7 @@ from ..writing.reconciliation_book import reconciliation_json, reconciliation_wo
 from ..xlsx.grids import Sheets
 from ..xlsx.safety import check_workbook_file
 from ..xlsx.save import save_workbook
-from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, load, parse_month, say
+from .common import EXIT_DATA_ERRORS, CommandSpec, add_store_args, emit_json, finish, load, parse_month, say
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -45,6 +45,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             return EXIT_DATA_ERRORS
         recorded = record_lock(args.path, registers, result, ctx.as_of, append_register_rows, payload)
     payload["lock"] = lock_json(result, recorded)
+    code = finish(registers, {"policies": None}, payload)
     if args.out:
         save_workbook(reconciliation_workbook(result.rec, result.statement, ctx.settings.store,
                                               change_lines(result) if result.status == "changed" else None),
@@ -56,7 +57,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             say(line)
         if args.out:
             say(f"对账工作簿：{args.out}")
-    return EXIT_OK
+    return code
 
 
 def _check_statement_file(path: Path) -> None:

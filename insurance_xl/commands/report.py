@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.kpi import KPI_NEEDS
+from ..core.kpi import KPI_NEEDS, USED_COLUMNS
 from ..errors import InsuranceXlError
 from ..services.monthly_report import build_and_send, write_monthly_report
 from ..writing.report_book import report_filename
 from ..writing.terminal import describe_sending
-from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, load, now, parse_month, say,
+from .common import (EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, finish, load, now, parse_month, say,
                      warn_without_own_brands)
 
 
@@ -27,10 +27,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             say(line)
         if result.skipped:
             say("（要重新发送，加 --resend）")
-        return EXIT_DATA_ERRORS if result.failed else EXIT_OK
+        return finish(registers, USES, code=EXIT_DATA_ERRORS if result.failed else EXIT_OK)
     path, _ = write_monthly_report(registers, ctx, args.month, args.out or report_filename(ctx.settings.store, args.month))
     say(str(path))
-    return EXIT_OK
+    return finish(registers, USES)
+
+
+USES = {**USED_COLUMNS, **dict.fromkeys(("handovers", "payments", "tp_refunds", "old_parts", "commission_settlements"))}
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:

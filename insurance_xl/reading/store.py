@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,21 +27,26 @@ from ..xlsx.properties import output_kind
 from ..xlsx.save import BACKUP_DIR
 from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
 from ..xlsx.grids import load_grids
+from ..xlsx.cell_marks import cell_marks
 from .clerk_values import EXPECTED, KIND_RULE
+from .marked_cells import fill_simple, mark_findings
+from .recognise import (IDENTIFYING_KINDS, LABEL_KINDS, TOTAL_LABELS, SheetRead, drop_non_registers, drop_repeated, header_like,
+                        is_backup_folder, not_a_register_note, skipped_note, total_texts, unreadable_spreadsheet)
 
 log = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
-TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
-_TOTAL_NOISE = "[ \t\r\n\u3000:：]"
+__all__ = ["HEADER_SCAN_ROWS", "TOTAL_LABELS", "SheetRead", "assemble", "read_grid", "read_store", "workbook_files"]
 
 
 def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
     """Read a workbook, or every workbook in a folder (subfolders included), into Registers."""
     root = Path(path)
-    files = list(workbook_files(root, skip_outputs))
+    notes: list[str] = []
+    files = list(workbook_files(root, skip_outputs, notes))
     if root.is_dir() and not files:
-        raise WorkbookUnreadable(root, "文件夹中没有 .xlsx/.xlsm 工作簿")
+        found = f"（{'；'.join(notes)}）" if notes else ""
+        raise WorkbookUnreadable(root, f"文件夹中没有 .xlsx/.xlsm 工作簿{found}")
     sheets: list[SheetRead] = []
     unrecognised: list[tuple[str, str]] = []
     for file in files:
@@ -52,18 +56,30 @@ def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
                 sheets.append(item)
             else:
                 unrecognised.append(item)
-    return assemble(sheets, unrecognised, str(root))
+    return assemble(sheets, unrecognised, str(root), notes)
 
 
-def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
+def workbook_files(root: Path, skip_outputs: bool = True, notes: list[str] | None = None) -> Iterator[Path]:
+    """The workbooks of a store: the path itself, or every workbook in the folder and its subfolders,
+    but ours (backups, outputs), temp files, and the copies in folders clerks keep for old versions
+    (those, and spreadsheets in formats we cannot read, are named in `notes`)."""
     if not root.is_dir():
         yield root
         return
+    notes = [] if notes is None else notes
     for file in sorted(root.rglob("*")):
         rel = file.relative_to(root)
         if any(part.startswith(".") or part == BACKUP_DIR for part in rel.parts):
             continue
-        if file.name.startswith("~$") or file.suffix.lower() not in WORKBOOK_SUFFIXES:
+        if file.name.startswith("~$") or not file.is_file():
+            continue
+        if unreadable_spreadsheet(file):
+            notes.append(skipped_note(rel, f"是 {file.suffix} 格式，未读取：请在 Excel 中另存为 .xlsx"))
+            continue
+        if file.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if is_backup_folder(rel):
+            notes.append(skipped_note(rel, "在备份/旧版文件夹中，未读取"))
             continue
         if skip_outputs and output_kind(file):
             log.info("skipping %s: written by insurance-xl (%s)", rel, output_kind(file))
@@ -71,21 +87,19 @@ def workbook_files(root: Path, skip_outputs: bool = True) -> Iterator[Path]:
         yield file
 
 
-@dataclass
-class SheetRead:
-    layout: SheetLayout
-    table: pd.DataFrame
-    extras: pd.DataFrame
-    findings: list[Finding]
-
-
 def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]]:
     """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
     check_workbook_file(file)
     grids = list(_load_grids(file))
+    marked = cell_marks(file)
     for sheet, grid, col_offsets in grids:
+        marks = marked.get(sheet, [])
+        if marks:
+            grid, col_offsets = fill_simple(grid, col_offsets, marks)
         item = read_grid(grid, name, sheet, col_offsets)
         if item is not None:
+            if marks:
+                item.findings.extend(mark_findings(item.layout, item.table, marks))
             yield item
         elif grid.notna().to_numpy().any():
             yield (name, sheet)
@@ -176,28 +190,46 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
     texts = {pos: cells.texts(pos, body, numbers=mapping[pos].kind is Kind.MONEY) for pos in wanted}
     if only is None:
         texts.update({pos: cells.texts(pos, body) for pos in extras})
-    # every column decides which rows are blank or totals; the columns read anyway first, so the
-    # others are looked at only in the rows still blank, and for 合计 only where a cell holds 计
+    # every column decides which rows are blank. A 合计 label makes a totals row where it stands in
+    # place of the row's identity (in an identifying column: no VIN or 档案编号 reads 合计), or, in
+    # another text column, where the identifying columns are empty: a full row whose 备注 says 合计
+    # stays a row. The columns read anyway come first; the others are looked at only where needed.
     blank = np.ones(len(excel_rows), dtype=bool)
-    totals = np.zeros(len(excel_rows), dtype=bool)
-    for column in texts.values():
+    label = np.zeros(len(excel_rows), dtype=bool)
+    id_label = np.zeros(len(excel_rows), dtype=bool)
+    headers = np.zeros(len(excel_rows), dtype="int64")
+    ids = [p for p, col in mapping.items() if col.kind in IDENTIFYING_KINDS]
+    labelled = {pos for pos, col in mapping.items() if col.kind in LABEL_KINDS} | set(extras)
+    for pos, column in texts.items():
         blank &= column.test(_blank_texts)
-        totals |= column.test(_total_texts)
+        if pos in labelled:
+            (id_label if pos in ids else label)[:] |= column.test(total_texts)
+        if pos in mapping:
+            headers += column.test(lambda t, h=str(header_cells[pos]): header_like(t, h))
     for pos in sorted({*mapping, *extras} - set(texts)):
         still = np.flatnonzero(blank)
         if still.size:
             blank[still] &= cells.texts(pos, still + header_idx + 1).test(_blank_texts)
-        maybe = np.flatnonzero(cells.containing(pos, body, "计"))
+        if pos in labelled:
+            maybe = np.flatnonzero(cells.containing(pos, body, "计") | cells.containing(pos, body, "汇"))
+            if maybe.size:
+                (id_label if pos in ids else label)[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(total_texts)
+    label &= ~id_label
+    for pos in ids:  # a label elsewhere: only where no identifying column holds anything
+        maybe = np.flatnonzero(label)
         if maybe.size:
-            totals[maybe] |= cells.texts(pos, maybe + header_idx + 1).test(_total_texts)
-    keep = ~blank & ~totals
+            cells_here = texts[pos].take(maybe) if pos in texts else cells.texts(pos, maybe + header_idx + 1)
+            label[maybe] &= cells_here.test(_blank_texts)
+    totals = (id_label | label) & ~blank
+    repeated = (headers >= max(2, (len(mapping) + 1) // 2)) & ~totals
+    keep = ~blank & ~totals & ~repeated
 
     layout = SheetLayout(
         workbook=workbook, sheet=sheet, register=reg.key, header_row=header_idx + 1,
         columns={c.key: (column_letter(offsets[p]), _display_header(header_cells[p])) for p, c in mapping.items()},
         extras={h: column_letter(offsets[p]) for p, h in extras.items()},
         rows_read=int(keep.sum()), blank_rows=int((blank & ~totals).sum()),
-        total_rows=[int(r) for r in excel_rows[totals]],
+        total_rows=[int(r) for r in excel_rows[totals]], header_rows=[int(r) for r in excel_rows[repeated]],
     )
     rows = excel_rows[keep]
     table = empty_table(reg.key, len(rows))
@@ -232,21 +264,11 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
     kept_extras = [texts[pos].take(keep).series() for pos in extras if pos in texts]
     extra_frame = pd.concat(kept_extras, axis=1) if kept_extras else pd.DataFrame(index=range(len(rows)))
     extra_frame.columns = [extras[pos] for pos in extras if pos in texts]
-    return SheetRead(layout, table, extra_frame, findings)
+    return SheetRead(layout, table, extra_frame, findings, register_for_sheet_name(sheet) is reg)
 
 
 def _blank_texts(texts: pd.Series) -> pd.Series:
     return texts.str.strip().fillna("") == ""
-
-
-def _total_texts(texts: pd.Series) -> np.ndarray:
-    """合计/总计 labels, whatever spaces or colons surround them."""
-    totals = np.zeros(len(texts), dtype=bool)
-    maybe = texts.str.contains("计", regex=False).fillna(False).to_numpy(dtype=bool)
-    if maybe.any():  # rare: normalise only the candidates
-        labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True)
-        totals[maybe] = labels.isin(TOTAL_LABELS).to_numpy(dtype=bool)
-    return totals
 
 
 def _display_header(text: object) -> str:
@@ -254,15 +276,24 @@ def _display_header(text: object) -> str:
     return re.sub(r"\s+", "", str(text)) if isinstance(text, str) else ""
 
 
-def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], source: str) -> Registers:
+def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], source: str,
+             notes: list[str] | None = None) -> Registers:
+    """The sheets read, as one table per register: what is no register, and sheets repeating
+    another's rows (copies, backups), are left out and said so (recognise.py)."""
     by_register: dict[str, list[SheetRead]] = {}
     for item in sheets:
         by_register.setdefault(item.layout.register, []).append(item)
     tables, extras = {}, {}
     findings: list[Finding] = []
     layouts: list[SheetLayout] = []
+    notes = list(notes or [])
     for key in REGISTERS:
-        items = by_register.get(key, [])
+        items, not_registers = drop_non_registers(by_register.get(key, []))
+        for item in not_registers:
+            notes.append(not_a_register_note(item))
+            unrecognised.append((item.layout.workbook, item.layout.sheet))
+        items, repeated = drop_repeated(items)
+        findings.extend(repeated)
         parts = [i.table for i in items if len(i.table)]
         tables[key] = pd.concat(parts, ignore_index=True) if parts else empty_table(key)
         extra_parts = [i.extras for i in items if len(i.table)]
@@ -272,4 +303,4 @@ def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], s
             layouts.append(item.layout)
             findings.extend(item.findings)
     return Registers(tables=tables, layouts=layouts, findings=findings, extras=extras,
-                     unrecognised=unrecognised, source=source)
+                     unrecognised=unrecognised, source=source, notes=notes)

@@ -24,6 +24,7 @@ from ..errors import InsuranceXlError, WorkbookUnreadable
 from ..findings import Finding, Severity
 from ..reading.store import read_store, workbook_files
 from ..xlsx.properties import output_kind, read_properties
+from ..xlsx.save import workbook_lock
 from ..registers import CONTACT_METHODS, FAILURE_REASONS, OUTCOMES, REGISTERS, ROW, SHEET
 
 CONTACT_IDENTITY = ("archive_no", "contact_date", "method", "outcome")
@@ -115,6 +116,11 @@ def import_call_list(filled: str | Path, into: str | Path, *, now: dt.datetime |
     if store.exists() and output_kind(store) == CALL_LIST_KIND:
         raise InsuranceXlError(f"{store} 是续保提醒名单，不是门店台账：--into 应为门店台账工作簿")
     rows, problems = filled_contacts(source)
+    with workbook_lock(store):  # what is already there is read again after any other import landed
+        return _import_rows(rows, problems, store, now)
+
+
+def _import_rows(rows: pd.DataFrame, problems: list[Finding], store: Path, now: dt.datetime | None) -> ImportResult:
     existing = read_register(store, "contacts")
     keys = contact_keys(rows) if len(rows) else pd.Series(dtype="str")
     known = set(contact_keys(existing.table)) if len(existing.table) else set()

@@ -38,7 +38,7 @@ from ..xlsx.grids import load_grids
 from ..xlsx.splice import (SQREF, SheetXml, cell_value, grow_dimension, merge_row, new_sheet_parts, pick_style,
                            render_cell, stretch_match, stretch_tables, text_cell)
 from ..xlsx.parts import Styles, col_index, sheet_parts
-from ..xlsx.save import atomic_write, verify_workbook
+from ..xlsx.save import atomic_write, verify_workbook, workbook_lock
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,15 @@ def append_register_rows(path: str | Path, register_key: str, frame: pd.DataFram
     """Append the rows of `frame` (columns = register keys) to the register's sheet in `path`.
 
     Refuses while the workbook is open (WorkbookLocked), keeps a timestamped backup, replaces the file
-    atomically after re-reading the result. Rows that are entirely empty are skipped.
+    atomically after re-reading the result. Rows that are entirely empty are skipped. The read and
+    the write happen under the workbook's lock between processes (save.workbook_lock).
     """
-    book = Path(path)
+    with workbook_lock(path):
+        return _append_rows(Path(path), register_key, frame, sheet, keep_backup, now)
+
+
+def _append_rows(book: Path, register_key: str, frame: pd.DataFrame, sheet: str | None, keep_backup: bool,
+                 now: dt.datetime | None) -> AppendResult:
     reg = REGISTERS[register_key]
     located = read_register(book, register_key, sheet)
     keys = [k for k in reg.keys if k in frame.columns]

@@ -17,10 +17,20 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import WorkbookUnreadable
 
 Grid = tuple[str, pd.DataFrame, list[int]]  # sheet name, cell texts (NaN for empty), column offsets
+# Characters nobody sees, pasted from insurers' web systems into ids and names: zero-width spaces and
+# joiners, the BOM, the soft hyphen, direction marks. Removed from every cell text as it is read.
+INVISIBLE = "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+# A date cell stored as an ISO date (t="d", as LibreOffice and some exports write it) reads as
+# 2026-10-03T00:00:00; the same day stored as a serial number reads as 2026-10-03 00:00:00. One text
+# for one day: the reader, the integrity stamp and the check after every write compare these texts.
+_ISO_T = "^(\\d{4}-\\d{2}-\\d{2})T(\\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?)$"
+_NEEDS_CLEANING = f"{INVISIBLE}|^\\d{{4}}-\\d{{2}}-\\d{{2}}T\\d"
 
 
 class Sheets:
@@ -62,9 +72,29 @@ def _grid(reader, name: str, rows: int | None) -> tuple[pd.DataFrame, list[int]]
         used = [i for i in range(batch.num_columns) if batch.column(i).null_count < batch.num_rows]
         if len(used) < batch.num_columns:
             batch, offsets = batch.select(used), [offsets[i] for i in used]
-        grid = batch.to_pandas()
+        grid = _clean_texts(batch).to_pandas()
     grid.columns = range(len(grid.columns))
     return grid, offsets
+
+
+def _clean_texts(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
+    """The cells' texts with INVISIBLE characters removed (a cell holding only those becomes empty)
+    and ISO date-times written as the reader gives date cells; columns needing neither are left as
+    they are (one vectorised test per column)."""
+    columns = list(batch.columns)
+    changed = False
+    for i, column in enumerate(columns):
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            continue
+        if not pc.any(pc.match_substring_regex(column, _NEEDS_CLEANING)).as_py():
+            continue
+        cleaned = pc.replace_substring_regex(pc.replace_substring_regex(column, INVISIBLE, ""), _ISO_T, "\\1 \\2")
+        columns[i] = pc.if_else(pc.equal(cleaned, ""), pa.scalar(None, column.type), cleaned)
+        changed = True
+    if not changed:
+        return batch
+    return type(batch).from_arrays(columns, schema=batch.schema) if isinstance(batch, pa.RecordBatch) \
+        else pa.table(columns, schema=batch.schema)
 
 
 @contextlib.contextmanager

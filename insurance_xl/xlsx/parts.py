@@ -28,17 +28,23 @@ _DATE_CODE = re.compile(r"[yd]", re.I)  # not m alone: h:mm is a time
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's phantom 1900-02-29
 
 
+STRICT_REL_NS = "http://purl.oclc.org/ooxml/officeDocument/relationships"  # ISO 29500 Strict workbooks
+STRICT_MAIN = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
+
+
 def sheet_parts(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, zip part) of every worksheet, in workbook order."""
+    """(sheet name, zip part) of every worksheet, in workbook order (Transitional or Strict OOXML)."""
     book = SafeET.fromstring(archive.read("xl/workbook.xml"))
     rels = SafeET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    worksheet_types = {WORKSHEET_TYPE, STRICT_REL_NS + "/worksheet"}
     targets = {r.get("Id"): resolve("xl/workbook.xml", r.get("Target", "")) for r in rels.iter(PKG_REL)
-               if r.get("Type") == WORKSHEET_TYPE}
+               if r.get("Type") in worksheet_types}
     out = []
-    for sheet in book.iter(f"{MAIN}sheet"):
-        part = targets.get(sheet.get(f"{{{REL_NS}}}id"))
-        if part:
-            out.append((sheet.get("name", ""), part))
+    for main, rel_ns in ((MAIN, REL_NS), (STRICT_MAIN, STRICT_REL_NS)):
+        for sheet in book.iter(f"{main}sheet"):
+            part = targets.get(sheet.get(f"{{{rel_ns}}}id"))
+            if part:
+                out.append((sheet.get("name", ""), part))
     return out
 
 # Formats a spreadsheet reader turns into a date or a time (wider than Styles.date_xfs: times too)

@@ -1,20 +1,26 @@
 """Saving workbooks safely: refuse while open, backups, temp file + fsync + verify + atomic replace."""
 from __future__ import annotations
+import contextlib
 import datetime as dt
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from openpyxl import Workbook
 from .properties import stamp_kind
-from ..errors import WorkbookLocked, WorkbookUnreadable
+from ..errors import WorkbookBusy, WorkbookLocked, WorkbookUnreadable
 
 
 BACKUP_DIR = ".insurance-xl-backups"
 
 BACKUPS_KEPT = 10
+STALE_TEMP_SECONDS = 600  # a temp file this old is a write killed half-way (kill -9, power cut)
+LOCK_WAIT_SECONDS = 300
+_held = threading.local()
 
 
 
@@ -29,6 +35,87 @@ def check_not_open(path: Path) -> None:
     locks = lock_files(path)
     if locks:
         raise WorkbookLocked(path, locks[0].name)
+
+
+@contextlib.contextmanager
+def workbook_lock(path: str | Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Exclusive across processes for one workbook's read-modify-write (two clerks importing call
+    lists at once: the second waits, then reads what the first wrote). The lock file lives in the
+    backup folder (never read as part of the store); the operating system releases it when the
+    process dies, so a killed run leaves no stale lock. Re-entrant within a thread."""
+    target = Path(path).resolve()
+    if getattr(_held, "pid", None) != os.getpid():  # a forked child holds nothing of its parent's
+        _held.pid, _held.paths = os.getpid(), {}
+    held = _held.paths
+    if held.get(target):
+        held[target] += 1
+        try:
+            yield
+        finally:
+            held[target] -= 1
+        return
+    folder = target.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{target.name}.lock", "a+b") as fh:
+        _lock(fh.fileno(), target, wait)
+        held[target] = 1
+        try:
+            yield
+        finally:
+            held[target] = 0
+            _unlock(fh.fileno())
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _lock(fd: int, target: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while not _try_lock(fd):
+        if time.monotonic() > deadline:
+            raise WorkbookBusy(target)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+def clean_stale_temps(target: Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove temp files a killed write left beside `target` (ours: .{stem}.*.tmp{suffix})."""
+    removed = []
+    cutoff = time.time() - older_than
+    for tmp in target.parent.glob(f".{glob_escape(target.stem)}.*.tmp{glob_escape(target.suffix)}"):
+        try:
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # another run's, or already gone
+            continue
+    return removed
 
 
 def backup(path: Path, now: dt.datetime | None = None) -> Path:
@@ -74,6 +161,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], *, keep_backup
     """
     target = Path(path)
     check_not_open(target)
+    clean_stale_temps(target)
     made = backup(target, now) if keep_backup and target.exists() else None
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
