@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...findings import Finding, Severity
 from ...tables import Registers
 from ...registers import DATA_REGISTERS, REGISTERS
-from .business import (check_claim_numbers_known, check_handovers_signed, check_partner_count,
+from .business import (check_claim_numbers_known, check_commission_rates, check_handovers_signed, check_partner_count,
                        check_partner_insurers, check_payments_within_due, check_policy_dates, check_refund_approvals,
                        check_refund_customer_signature, check_settled_after_reported)
 from .common import Check
@@ -58,6 +58,7 @@ RULE_TITLES: dict[str, str] = {
     "phone.wrong_length": "联系电话位数不对",
     "handover.not_signed": "交接单未签字确认",
     "payment.more_than_due": "回款金额大于应回款金额",
+    "policy.commission_off_rate": "手续费与约定费率不符",
 }
 
 # Every rule, in the order it runs (all run: the report lists every problem, not the first).
@@ -80,6 +81,7 @@ CHECKS: tuple[Check, ...] = (
     check_phone_numbers,
     check_handovers_signed,
     check_payments_within_due,
+    check_commission_rates,
 )
 
 _REGISTER_ORDER = {key: i for i, key in enumerate(("", *DATA_REGISTERS))}
