@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .commands import audit, commission, kpis, mailing, money, reconciling, store
+from .commands import audit, commission, kpis, mailing, money, reconciling, staff, store
 from .commands.audit import run_validation
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, settings_for
 from .commands.store import run_monthly_report
@@ -22,7 +22,7 @@ log = logging.getLogger("insurance_xl")
 
 COMMANDS: tuple[CommandSpec, ...] = (
     *store.COMMANDS, *audit.COMMANDS, *kpis.COMMANDS, *money.COMMANDS, *reconciling.COMMANDS, *mailing.COMMANDS,
-    *commission.COMMANDS,
+    *commission.COMMANDS, *staff.COMMANDS,
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main",
            "run_monthly_report", "run_validation", "settings_for"]

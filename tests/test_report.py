@@ -89,7 +89,7 @@ def test_report_board_compares_with_last_month_and_last_year(store, report_file)
 def test_report_is_a_printable_stamped_workbook_with_native_charts(report_file):
     wb = load_workbook(report_file)
     assert output_kind(report_file) == "report"  # a store folder read skips it
-    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "逾期回款", "月度业务明细清单",
+    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "考核", "逾期回款", "月度业务明细清单",
                              DATA_SHEET]
     board = wb["看板"]
     assert len(board._charts) == 3  # trend, premium by insurer, overdue amount by band (from the claims rules)

@@ -1,7 +1,7 @@
 """The monthly report workbook (seed §4.7, §5): what the supervisor reads and the region consolidates.
 
 Sheets: 看板 (the KPIs against last month and the same month last year, with native charts),
-趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 逾期回款 (when overdue data is given),
+趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 考核 (clerks against target), 逾期回款 (when overdue data is given),
 月度业务明细清单 (the month's 本店 policies, personal data masked) and a hidden `_data` sheet of
 key/value rows, so the region reads every store's numbers without parsing the layout.
 Every number is a value computed by the core (kpi.py), never a formula.
@@ -20,6 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..outputs import DATA_SHEET
 from ..core.claims import overdue_payments
+from ..core.commission import business_commission
+from ..core.staff import staff_month
 from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, COUNT_LABELS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
                         RATE_LABELS, Kpis, MonthlyKpis, monthly_kpis)
 from ..core.mask import mask_table
@@ -29,6 +31,7 @@ from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
                     write_frame, write_title)
 from ..xlsx.save import save_workbook
+from .staff_sheet import write_staff_sheet
 
 REPORT_KIND = "report"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
@@ -86,6 +89,7 @@ def build_report(registers: Registers, ctx: Context, month: str, overdue: pd.Dat
     insurer_rows = write_breakdown(insurers, k.by_insurer, "insurer", f"{month} 本店出单 按保险公司")
     write_breakdown(wb.create_sheet("按出单员"), k.by_clerk, "clerk", f"{month} 本店出单 按出单员")
     write_failures(wb.create_sheet("续保失败原因"), k.failures, month)
+    write_staff_sheet(wb.create_sheet(), staff_month(registers, ctx, month), ctx.settings.store)
     band_rows = 0
     if overdue is not None:
         band_rows = write_overdue_bands(wb.create_sheet("逾期回款"), overdue, ctx.as_of)
@@ -93,7 +97,8 @@ def build_report(registers: Registers, ctx: Context, month: str, overdue: pd.Dat
     write_board(board, k, ctx)
     add_charts(board, trend, trend_rows, insurers, insurer_rows,
                wb["逾期回款"] if band_rows else None, band_rows, overdue_given=overdue is not None)
-    write_data_sheet(wb.create_sheet(DATA_SHEET), report_data(k, ctx))
+    write_data_sheet(wb.create_sheet(DATA_SHEET),
+                     report_data(k, ctx, business_commission(registers["policies"], month)))
     for ws in wb.worksheets:
         if ws.title != DATA_SHEET:
             setup_page(ws)
@@ -102,8 +107,9 @@ def build_report(registers: Registers, ctx: Context, month: str, overdue: pd.Dat
 
 # ---- the machine-readable block ------------------------------------------------------------------
 
-def report_data(k: Kpis, ctx: Context) -> list[tuple[str, object]]:
-    """key/value rows: every `kpi --json` key (counts as counts.KEY), commission YTD, store, dates."""
+def report_data(k: Kpis, ctx: Context, extra: dict[str, object] | None = None) -> list[tuple[str, object]]:
+    """key/value rows: every `kpi --json` key (counts as counts.KEY), commission YTD, store, dates, and
+    `extra` keys (new-car and renewal commission, §4.7.2: the region ranks on them)."""
     payload = k.to_json()
     rows: list[tuple[str, object]] = [
         ("kind", "insurance-xl-report"), ("format", DATA_FORMAT), ("store", ctx.settings.store),
@@ -113,6 +119,7 @@ def report_data(k: Kpis, ctx: Context) -> list[tuple[str, object]]:
     rows += [(f"counts.{key}", payload["counts"][key]) for key in COUNT_KEYS]
     rows += [(key, payload[key]) for key in MONEY_KEYS]
     rows += [("commission_ytd", round(k.commission_ytd, 2)), ("premium", k.premium)]
+    rows += list((extra or {}).items())
     return rows
 
 
