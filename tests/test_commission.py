@@ -152,3 +152,12 @@ def test_commission_command_on_the_sample_store(tmp_path, capsys):
     from openpyxl import load_workbook
     wb = load_workbook(out)
     assert "手续费" in wb.sheetnames
+
+
+def test_empty_registers_give_no_months_and_a_ledger_row_alone_is_still_followed():
+    empty = commission_months(table_from_records("policies", []), table_from_records("commission_settlements", []),
+                              ctx(), 2026)
+    assert empty.empty and list(empty.columns)[:2] == ["month", "insurer"]
+    only_ledger = commission_months(table_from_records("policies", []), table_from_records(
+        "commission_settlements", [settlement("2026-01", 5.0)]), ctx(), 2026)
+    assert only_ledger[["month", "booked", "outstanding", "write_down"]].values.tolist() == [["2026-01", 0.0, 5.0, 5.0]]

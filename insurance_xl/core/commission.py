@@ -102,8 +102,9 @@ def _ledger(settlements: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def _write_down_after(months: pd.Series, ctx: Context) -> pd.Series:
     """The last day before the write-down applies: the end of month + commission_months."""
-    last = months.map(month_number) + ctx.thresholds.commission_months
-    return pd.Series((last + 1).to_numpy().astype("datetime64[M]").astype("datetime64[D]")
+    # one value per insurer-month (a few dozen a year), not per policy row
+    last = np.array([month_number(m) for m in months], dtype=np.int64) + ctx.thresholds.commission_months
+    return pd.Series((last + 1).astype("datetime64[M]").astype("datetime64[D]")
                      - np.timedelta64(1, "D"), index=months.index).astype("datetime64[ns]")
 
 
