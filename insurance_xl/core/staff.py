@@ -73,10 +73,19 @@ def clerk_counts(registers: Registers, ctx: Context, month: str) -> pd.DataFrame
     """Per clerk: renewed, first_insured and commission of M, each the store's KPI over the clerk's rows."""
     policies = registers["policies"]
     clerks = _clerk_keys(policies["clerk"])
+    # all three count policies written in M: a clerk with none (by 出单日期, else 保单起期) has zeros, so the
+    # machinery runs only for the month's active clerks, on a register cut to their rows (the claims and
+    # contacts play no part in these three counts)
+    day = policies["issue_date"].fillna(policies["policy_start"])
+    active = day.dt.strftime("%Y-%m").eq(month).fillna(False).to_numpy(dtype=bool)
+    quiet = {"claims": registers["claims"].iloc[0:0], "contacts": registers["contacts"].iloc[0:0]}
     rows = []
     for clerk in pd.unique(clerks.to_numpy()):
-        mine = policies[(clerks == clerk).to_numpy()]
-        cut = Registers(tables={**registers.tables, "policies": mine}, layouts=registers.layouts,
+        mine = (clerks == clerk).to_numpy()
+        if not (mine & active).any():
+            rows.append({"clerk": clerk, "renewed": 0, "first_insured": 0, "commission": 0.0})
+            continue
+        cut = Registers(tables={**registers.tables, **quiet, "policies": policies[mine]}, layouts=registers.layouts,
                         source=registers.source)
         history = kpi_history(prepare(cut, ctx), month, month).loc[month]
         rows.append({"clerk": clerk, "renewed": int(history["renewed"]),
@@ -136,6 +145,9 @@ def clerks_against_targets(counts: pd.DataFrame, funnel: pd.DataFrame, ctx: Cont
         reward += np.where(gap > 0, gap * above, gap * below)
         has_target |= goal.notna()
     table["reward"] = reward.round(2).where(has_target)
+    # a clerk with nothing in the month and no target (someone who left years ago) is not listed
+    busy = table[[*MEASURES, "due", "quoted"]].ne(0).any(axis=1) | has_target
+    table = table[busy]
     table = table.sort_values(["commission", "clerk"], ascending=[False, True], kind="stable")
     return table.reset_index(drop=True)
 
