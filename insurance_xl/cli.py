@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .commands import (calls, cases, demo, kpi, overdue, reconcile, region, report, run, schedule,
-                       templates, validate)
+from .commands import (calls, cases, commission, demo, kpi, overdue, reconcile, region, report, run, schedule,
+                       staff, templates, validate)
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, say_left_out
 from .errors import InsuranceXlError
 
@@ -26,7 +26,7 @@ OUT_SUFFIXES = (".xlsx", ".xlsm")  # what an --out file may be (xlsx.safety.WORK
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
     spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
-                        cases)
+                        cases, commission, staff)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]

@@ -89,6 +89,25 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    """§4.4.4: reward or penalty per unit above or below a clerk's monthly target (DOMAIN.md "Staff")."""
+    reward_renewal: float = _s(50.0, "续保超目标奖励", "yuan per renewed vehicle above the clerk's target")
+    penalty_renewal: float = _s(50.0, "续保未达标扣款", "yuan per renewed vehicle below the clerk's target")
+    reward_first_insured: float = _s(50.0, "首保超目标奖励", "yuan per first-insured vehicle above target")
+    penalty_first_insured: float = _s(50.0, "首保未达标扣款", "yuan per first-insured vehicle below target")
+    reward_commission: float = _s(0.05, "手续费超目标奖励比例", "share of the commission above target paid as reward")
+    penalty_commission: float = _s(0.05, "手续费未达标扣款比例", "share of the commission short of target deducted")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str = _s("", "出单员", "clerk (出单员) as written in the registers")
+    renewed: int = _s(0, "续保目标", "renewed vehicles a month (0: no target)")
+    first_insured: int = _s(0, "首保目标", "first-insured vehicles a month (0: no target)")
+    commission: float = _s(0.0, "手续费目标", "commission a month, yuan (0: no target)")
+
+
+@dataclass(frozen=True)
 class RegionStore:
     name: str = _s("", "门店", "store name as written in its monthly report")
     annual_commission_target: float = _s(0.0, "年度手续费目标", "commission income target for the year")
@@ -114,6 +133,8 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings, metadata={"label": "邮件", "doc": ""})
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings, metadata={"label": "定时任务", "doc": ""})
     region: RegionSettings = field(default_factory=RegionSettings, metadata={"label": "区域", "doc": ""})
+    staff: StaffSettings = field(default_factory=StaffSettings, metadata={"label": "考核", "doc": ""})
+    targets: dict = _s({}, "目标", "[targets.\"NAME\"] tables, or 目标.NAME.续保目标 rows in 设置: monthly targets")
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -135,7 +156,7 @@ class Context:
         return self.settings.thresholds
 
 
-_SECTIONS = {"thresholds": Thresholds, "mail": MailSettings, "schedule": ScheduleSettings}
+_SECTIONS = {"thresholds": Thresholds, "mail": MailSettings, "schedule": ScheduleSettings, "staff": StaffSettings}
 
 
 def settings_from_mapping(data: Mapping[str, Any], source: str = "settings") -> Settings:
@@ -158,6 +179,8 @@ def settings_from_mapping(data: Mapping[str, Any], source: str = "settings") -> 
             values[f.name] = _insurers(raw, source)
         elif f.name == "region":
             values[f.name] = _region(raw, source)
+        elif f.name == "targets":
+            values[f.name] = _targets(raw, source)
         else:
             values[f.name] = _coerce(raw, f.type, source, f.name)
     return Settings(**values)
@@ -172,6 +195,21 @@ def _insurers(raw: Any, source: str) -> dict[str, Insurer]:
         if insurer.promised_days <= 0:
             raise SettingsError(source, f"insurers.{name}.promised_days", "应为正整数")
         out[insurer.name] = insurer
+    return out
+
+
+def _targets(raw: Any, source: str) -> dict[str, Target]:
+    """[targets."周敏"] renewed = 8 …, or the 设置 sheet's 目标 rows (目标.周敏.续保目标 = 8)."""
+    if not isinstance(raw, Mapping):
+        raise SettingsError(source, "targets", "应为表 [targets.\"出单员\"]")
+    labels = {f.metadata["label"]: f.name for f in dataclasses.fields(Target)}
+    out = {}
+    for name, body in raw.items():
+        if not isinstance(body, Mapping):
+            raise SettingsError(source, f"targets.{name}", "应为表（续保目标、首保目标、手续费目标）")
+        body = {labels.get(str(k).strip(), k): v for k, v in body.items()}
+        target = _build(Target, {**body, "name": str(name).strip()}, source, f"targets.{name}")
+        out[target.name] = target
     return out
 
 
@@ -295,6 +333,8 @@ def sheet_mapping(rows: Any, source: str = "设置") -> dict[str, Any]:
             continue
         path = labels.get(str(key).strip(), str(key).strip())
         parts = _split_key(path)
+        if len(parts) > 1 and parts[0] in labels:  # 目标.周敏.续保目标: a table named by its label
+            parts = [*_split_key(labels[parts[0]]), *parts[1:]]
         node = nested
         for part in parts[:-1]:
             node = node.setdefault(part, {})
@@ -392,6 +432,11 @@ def documented_settings() -> list[tuple[str, str, Any, str]]:
             for sub in dataclasses.fields(RegionStore):
                 rows.append((f"region.stores[].{sub.name}", sub.metadata["label"], _default(sub),
                              sub.metadata["doc"]))
+        elif f.name == "targets":
+            for sub in dataclasses.fields(Target):
+                if sub.name != "name":
+                    rows.append((f'targets."NAME".{sub.name}', sub.metadata["label"], _default(sub),
+                                 sub.metadata["doc"]))
         else:
             rows.append((f.name, f.metadata["label"], _default(f), f.metadata["doc"]))
     return rows

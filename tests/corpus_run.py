@@ -46,6 +46,8 @@ RECIPES: dict[str, tuple[tuple[str, ...], ...]] = {
     "kpi": (("kpi", "{store}", "--month", MONTH, "--json"),),
     "report": (("report", "{store}", "--month", MONTH, "--out", "{out}/report.xlsx"),),
     "region": (("region", "{store}", "--month", MONTH, "--json", "--out", "{out}/region.xlsx"),),
+    "commission": (("commission", "{store}", "--year", MONTH[:4], "--json", "--out", "{out}/commission.xlsx"),),
+    "staff": (("staff", "{store}", "--month", MONTH, "--json", "--out", "{out}/staff.xlsx"),),
     "reconcile": (("reconcile", "{store_copy}", "--month", MONTH, "--insurer", "人保财险", "--statement", "{statement}",
                    "--json", "--out", "{out}/reconcile.xlsx", "--lock"),
                   ("reconcile", "{good_store}", "--month", MONTH, "--insurer", "人保财险", "--statement", "{store}", "--json")),

@@ -19,9 +19,14 @@ from insurance_xl.settings import Context, RegionSettings, RegionStore, Settings
 from .conftest import make_workbook
 
 
-def report(store, month="2026-10", sold=10, first=8, base=100, renewed=5, commission=1000.0, ytd=50000.0):
+def report(store, month="2026-10", sold=10, first=8, base=100, renewed=5, commission=1000.0, ytd=50000.0,
+           new_car=600.0, renewal=400.0, source=""):
     counts = KpiCounts(sold=sold, first_insured=first, retained_base=base, renewed=renewed)
-    return StoreReport(store, month, Kpis(month, counts, 0.0, 0.0, commission, ytd).to_json(), ytd)
+    kpi = Kpis(month, counts, 0.0, 0.0, commission, ytd).to_json()
+    extras = {"new_car_commission": new_car, "renewal_commission": renewal}
+    data = {"store": store, "month": month, **{k: kpi[k] for k in ("first_insurance_rate", "renewal_rate")},
+            **{f"counts.{k}": v for k, v in kpi["counts"].items()}}
+    return StoreReport(store, month, kpi, ytd, source=source, extras=extras, data=data)
 
 
 def region(*stores, **rules):
@@ -36,18 +41,30 @@ def store(name, target=100000.0, **received):
 AS_OF = dt.date(2026, 11, 20)
 
 
-def test_stores_are_ranked_on_the_four_criteria_best_first():
+def test_stores_are_ranked_in_the_three_rankings_and_overall_by_the_sum_of_their_ranks():
     settings = region(store("甲店", 100000), store("乙店", 50000), store("丙店", 100000))
-    reports = [report("甲店", first=9, renewed=6, commission=3000, ytd=60000),  # best on everything
-               report("乙店", first=7, renewed=4, commission=2000, ytd=40000),  # 80 % of a smaller target
-               report("丙店", first=8, renewed=5, commission=1000, ytd=30000)]
+    reports = [report("甲店", first=9, new_car=900, renewed=6, renewal=500, ytd=60000),  # best new car and renewal
+               report("乙店", first=7, new_car=800, renewed=4, renewal=300, ytd=40000),  # 80 % of a smaller target
+               report("丙店", first=8, new_car=700, renewed=5, renewal=400, ytd=30000)]
     ranking = region_month(reports, settings, "2026-10", AS_OF).ranking
     assert list(ranking["store"]) == ["甲店", "乙店", "丙店"]
     assert list(ranking["rank"]) == [1, 2, 3]
-    row = ranking.set_index("store").loc["乙店"]
-    assert row["target_progress"] == 0.8 and row["rank_target_progress"] == 1
-    assert (row["rank_first_insurance"], row["rank_renewal"], row["rank_commission"]) == (3, 3, 2)
-    assert row["rank_sum"] == 9
+    rows = ranking.set_index("store")
+    # 新车投保: 乙 is 3rd on the rate and 2nd on new-car commission (5), 丙 2nd and 3rd (5): a shared 2nd place
+    assert rows["new_car_rank"].tolist() == [1, 2, 2]
+    assert rows.loc["乙店", "renewal_rank"] == 3 and rows.loc["丙店", "renewal_rank"] == 2
+    assert rows.loc["乙店", "target_progress"] == 0.8 and rows.loc["乙店", "target_rank"] == 1
+    assert rows.loc["乙店", "rank_sum"] == 6 and rows.loc["丙店", "rank_sum"] == 7
+    assert set(region_month(reports, settings, "2026-10", AS_OF).to_json()["ranking"][0]) >= {
+        "store", "first_insurance_rate", "new_car_commission", "new_car_rank", "renewal_rate", "renewal_commission",
+        "renewal_rank", "target_progress", "target_rank", "rank"}
+
+
+def test_new_car_commission_decides_between_equal_first_insurance_rates():
+    settings = region(store("甲店"), store("乙店"))
+    reports = [report("甲店", new_car=500), report("乙店", new_car=900)]
+    rows = region_month(reports, settings, "2026-10", AS_OF).ranking.set_index("store")
+    assert (rows.loc["乙店", "new_car_rank"], rows.loc["甲店", "new_car_rank"]) == (1, 2)
 
 
 def test_an_empty_rate_ranks_last_and_ties_share_a_rank():
@@ -55,7 +72,7 @@ def test_an_empty_rate_ranks_last_and_ties_share_a_rank():
     reports = [report("甲店", sold=0, first=0), report("乙店"), report("丙店")]
     ranking = region_month(reports, settings, "2026-10", AS_OF).ranking.set_index("store")
     assert pd.isna(ranking.loc["甲店", "first_insurance_rate"])
-    assert list(ranking["rank_first_insurance"]) == [1, 1, 3]
+    assert list(ranking["new_car_rank"]) == [1, 1, 3]  # 甲店 (empty rate) last, sorted last
 
 
 def test_a_store_without_a_report_is_listed_last_unranked_as_missing():
@@ -100,9 +117,68 @@ def test_three_late_months_in_a_row_cost_a_point_and_a_fine():
     late = {"2026_07": "2026-08-09", "2026_08": "2026-09-10", "2026_09": "2026-10-06"}
     settings = region(store("甲店", **on_time_until(6, **late)))
     penalties = region_month([], settings, "2026-09", dt.date(2026, 10, 20)).penalties
-    assert list(penalties["rule"]) == ["late"] and list(penalties["months"][0]) == ["2026-07", "2026-08", "2026-09"]
+    assert list(penalties["rule"]) == ["not_on_time"] and list(penalties["months"][0]) == ["2026-07", "2026-08", "2026-09"]
     # only two late in a row: no penalty yet
     assert region_month([], settings, "2026-08", dt.date(2026, 10, 20)).penalties.empty
+
+
+def late_every_month(first_year, months):
+    received = {}
+    for i in range(months):
+        year, month = first_year + i // 12, i % 12 + 1
+        nxt = (year + (month == 12), month % 12 + 1)
+        received[f"{year}_{month:02d}"] = f"{nxt[0]}-{nxt[1]:02d}-20"  # due on the 5th: always late
+    return received
+
+
+def test_a_streak_of_15_late_months_is_fined_exactly_5_times_over_the_whole_history():
+    settings = region(store("甲店", **late_every_month(2025, 15)))
+    result = region_month([], settings, "2026-03", dt.date(2026, 4, 30))
+    assert len(result.history) == 5 and set(result.history["rule"]) == {"not_on_time"}
+    assert list(result.history["month"]) == ["2025-03", "2025-06", "2025-09", "2025-12", "2026-03"]
+    fined_months = [m for months in result.history["months"] for m in months]
+    assert len(fined_months) == len(set(fined_months)) == 15  # never again for the same months
+    # month by month, a penalty falls due only when a run of 3 completes
+    due = [len(region_month([], settings, f"{2025 + i // 12}-{i % 12 + 1:02d}", dt.date(2026, 4, 30)).penalties)
+           for i in range(15)]
+    assert due == [0, 0, 1] * 5
+
+
+def test_late_late_missing_is_not_on_time_three_months_in_a_row_fined_once():
+    settings = region(store("甲店", **on_time_until(6, **{"2026_07": "2026-08-09", "2026_08": "2026-09-10"})))
+    result = region_month([], settings, "2026-09", dt.date(2026, 10, 20))
+    assert result.penalties[["rule", "months"]].values.tolist() == [["not_on_time", ["2026-07", "2026-08", "2026-09"]]]
+    assert len(result.history) == 1
+
+
+def test_missing_missing_is_fined_once_not_again_as_not_on_time():
+    settings = region(store("甲店", **on_time_until(7)))
+    result = region_month([], settings, "2026-09", dt.date(2026, 10, 20))
+    assert result.history[["rule", "months"]].values.tolist() == [["missing", ["2026-08", "2026-09"]]]
+    assert region_month([], settings, "2026-10", dt.date(2026, 11, 20)).history["month"].tolist() == ["2026-09"]
+
+
+def test_late_and_missing_reports_and_an_inaccurate_one_are_notices():
+    settings = region(store("甲店", **on_time_until(8, **{"2026_09": "2026-10-07"})), store("乙店", **on_time_until(8)),
+                      store("丙店", **on_time_until(8)), store("丁店", **on_time_until(9)))
+    wrong = report("丙店", month="2026-09", first=12, sold=10)  # 120 % first-insurance
+    elsewhere = report("戊店", month="2026-09")  # not a store of the region
+    named = report("丁店", month="2026-09", source="/x/保险业务月报-丁店-2026-08.xlsx")
+    result = region_month([wrong, elsewhere, named], settings, "2026-09", dt.date(2026, 10, 20))
+    notices = {(n["store"], n["kind"]): n["message"] for n in result.to_json()["notices"]}
+    assert set(notices) == {("甲店", "late"), ("乙店", "missing"), ("丙店", "inaccurate"), ("戊店", "inaccurate"),
+                            ("丁店", "inaccurate")}
+    assert "首保率超过 100%" in notices["丙店", "inaccurate"] and "戊店" in notices["戊店", "inaccurate"]
+    assert "2026-08" in notices["丁店", "inaccurate"]
+    ranked = result.ranking.set_index("store")["rank"]
+    assert ranked.isna()["丙店"] and ranked.isna()["丁店"]  # an inaccurate report is not ranked
+
+
+def test_a_negative_count_is_an_inaccurate_report():
+    bad = report("甲店", month="2026-10", renewed=-1)
+    result = region_month([bad], region(store("甲店")), "2026-10", AS_OF)
+    assert result.notices[["store", "kind"]].values.tolist() == [["甲店", "inaccurate"]]
+    assert "计数为负" in result.notices["message"][0]
 
 
 def test_penalty_rules_are_configurable():
@@ -169,8 +245,11 @@ def test_region_command_ranks_and_writes_the_region_workbook(reports, tmp_path, 
     assert [r["status"] for r in payload["ranking"]] == [ON_TIME, ON_TIME, MISSING]
     assert [(p["store"], p["rule"]) for p in payload["penalties"]] == [("丙店", "missing")]
     wb = load_workbook(out)
-    assert wb.sheetnames == ["排名", "扣分罚款", "报送情况"]
+    assert wb.sheetnames == ["排名", "新车投保", "保有客户续险", "年度手续费目标完成进度", "扣分罚款", "处罚记录", "通报",
+                             "报送情况"]
     assert [c.value for c in wb["排名"]["B"][3:6]] == ["甲店", "乙店", "丙店"]
+    assert payload["ranking"][0]["new_car_commission"] == 1200.5  # the report's _data carries it
+    assert [(n["store"], n["kind"]) for n in payload["notices"]] == [("丙店", "missing")]
 
 
 def test_region_text_output(reports, capsys):

@@ -91,7 +91,7 @@ def test_report_board_compares_with_last_month_and_last_year(store, report_file)
 def test_report_is_a_printable_stamped_workbook_with_native_charts(report_file):
     wb = load_workbook(report_file)
     assert output_kind(report_file) == "report"  # a store folder read skips it
-    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "逾期回款", "保险公司对比",
+    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "考核", "逾期回款", "保险公司对比",
                              "月度业务明细清单", DATA_SHEET]
     board = wb["看板"]
     assert len(board._charts) == 3  # trend, premium by insurer, overdue amount by band (from the claims rules)
@@ -121,7 +121,8 @@ def test_a_store_without_a_handover_register_gets_a_note_instead_of_the_overdue_
     without = replace(registers, layouts=[lay for lay in registers.layouts if lay.register != "handovers"])
     results = report_results(without, ctx, MONTH)
     assert results.overdue is None
-    board = build_report(without, ctx, MONTH, kpis=results.kpis, overdue=None, insurer_cases=results.insurers)["看板"]
+    board = build_report(without, ctx, MONTH, kpis=results.kpis, overdue=None, insurer_cases=results.insurers,
+                         staff=results.staff, extra=results.commission)["看板"]
     assert len(board._charts) == 2
     assert any("本报表未附逾期回款数据" in str(c.value) for row in board.iter_rows() for c in row if c.value)
 
@@ -131,7 +132,8 @@ def test_overdue_amount_by_band_chart_appears_when_overdue_data_is_given(store):
     overdue = pd.DataFrame({"claim_no": ["A1", "A2", "A3"], "band": ["5000-10000", "小额", "5000-10000"],
                             "outstanding": [5000.0, 1200.5, 7300.25]})
     results = report_results(registers, ctx, MONTH)
-    wb = build_report(registers, ctx, MONTH, kpis=results.kpis, overdue=overdue, insurer_cases=results.insurers)
+    wb = build_report(registers, ctx, MONTH, kpis=results.kpis, overdue=overdue, insurer_cases=results.insurers,
+                      staff=results.staff, extra=results.commission)
     assert len(wb["看板"]._charts) == 3
     rows = list(wb["逾期回款"].iter_rows(min_row=4, values_only=True))
     assert rows == [("5000-10000", 2, 12300.25), ("小额", 1, 1200.5), ("合计", 3, 13500.75)]

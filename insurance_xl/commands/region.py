@@ -25,12 +25,16 @@ def cmd_region(args: argparse.Namespace) -> int:
     payload = result.to_json()
 
     for row in payload["ranking"]:
-        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}首保 {percent(row['first_insurance_rate']):>6}  "
-            f"续保 {percent(row['renewal_rate']):>6}  手续费 {row['commission'] or 0:>12,.2f}  "
-            f"目标完成 {percent(row['target_progress']):>6}  {STATUS_LABELS[row['status']]}")
+        say(f"  {row['rank'] or '-':>3} {pad(row['store'], 16)}新车投保 {row['new_car_rank'] or '-':>3}"
+            f"（首保 {percent(row['first_insurance_rate'])}，新车手续费 {row['new_car_commission'] or 0:,.2f}）  "
+            f"续险 {row['renewal_rank'] or '-':>3}（续保 {percent(row['renewal_rate'])}，"
+            f"续保手续费 {row['renewal_commission'] or 0:,.2f}）  目标进度 {row['target_rank'] or '-':>3}"
+            f"（{percent(row['target_progress'])}）  {STATUS_LABELS[row['status']]}")
     for row in payload["penalties"]:
         say(f"  处罚：{row['store']} {RULE_LABELS[row['rule']]}（{'、'.join(row['months'])}）"
             f"扣 {row['points']:g} 分，罚款 {row['fine']:,.2f} 元")
+    for row in payload["notices"]:
+        say(f"  通报：{row['store']} {row['message']}")
     if args.out:
         say(str(args.out))
     return EXIT_OK

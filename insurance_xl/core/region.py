@@ -1,44 +1,44 @@
-"""The regional section's month (seed §4.7.2, §4.9.1): rank the stores from their monthly reports
-and apply the reporting rules.
+"""The regional section's month (seed §4.7.2, §4.9.1, DOMAIN.md "Region"): rank the stores from their
+monthly reports, apply the reporting rules and write the 通报 (region_rules.py).
 
-Ranking: by first-insurance rate, renewal rate, commission income of the month and progress to the
-annual commission target (commission 1 Jan..end of M from the report ÷ the store's target). Each
-criterion gives a rank (1 = best, an empty rate ranks last, ties share a rank); the overall order is
-by the sum of the four ranks, then commission [decision: the seed names the criteria, not a weighting].
+Three rankings, as the seed lists them: 新车投保 (first-insurance rate and new-car commission — the
+commission of 新保 policies), 保有客户续险 (renewal rate and renewal commission — 续保/转保) and
+年度手续费目标完成进度 (commission 1 Jan..end of M ÷ the store's annual target). Within a ranking that
+has two criteria, each criterion gives a rank (1 = best, an empty value ranks last, ties share a
+rank) and the ranking is by the sum of the two [decision: the seed names the criteria, not a
+weighting]. The overall order is by the sum of the three ranking ranks, then year-to-date
+commission. A store without a report, or whose report fails the region's checks, is not ranked.
 
-Reporting rules: a report for month M is due by `report_due_day` of M+1. 2 missing reports in a row,
-or 3 late months in a row (*config*), cost `penalty_points` and a `fine` for the responsible person;
-a streak of 4 missing months is two penalties, not three (each full run of N is one penalty)
-[decision]. The received dates come from settings (`[[region.stores]]` `received`); a report file
-handed in for a month with no recorded date counts as received on time [decision].
-
-Pure rules take StoreReport values; `read_report` (the one function touching files) reads the
-hidden `_data` sheet the report writes.
+Pure rules take StoreReport values; reading/reports.py reads the hidden `_data` sheet of a report.
 """
 from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass, field
+
 import pandas as pd
-from ..settings import RegionSettings, RegionStore
-from .months import day_in_month, shift_month
 
+from ..settings import RegionSettings
+from .region_rules import (INACCURATE, LATE, MISSING, NOT_DUE, NOTICE_LABELS, ON_TIME, RULE_LABELS, STATUS_LABELS,
+                           due_date, notices, penalty_history, report_problems, report_status, statuses)
 
-ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
+__all__ = ["INACCURATE", "LATE", "MISSING", "NOT_DUE", "NOTICE_LABELS", "ON_TIME", "RULE_LABELS", "STATUS_LABELS",
+           "RANKING_KEYS", "RegionResult", "StoreReport", "due_date", "rank_stores", "region_month", "report_status"]
 
-STATUS_LABELS = {ON_TIME: "按时", LATE: "迟报", MISSING: "未报", NOT_DUE: "未到期"}
-
-RULE_LABELS = {"missing": "连续未报", "late": "连续迟报"}
-
-CRITERIA = {  # ranking criterion -> the ranking column it is read from
-    "rank_first_insurance": "first_insurance_rate",
-    "rank_renewal": "renewal_rate",
-    "rank_commission": "commission",
-    "rank_target_progress": "target_progress",
+NEW_CAR_COMMISSION, RENEWAL_COMMISSION = "new_car_commission", "renewal_commission"
+# ranking → (its rank column, the criteria it sums)
+RANKINGS = {
+    "new_car": ("new_car_rank", ("first_insurance_rate", NEW_CAR_COMMISSION)),
+    "renewal": ("renewal_rank", ("renewal_rate", RENEWAL_COMMISSION)),
+    "target": ("target_rank", ("target_progress",)),
 }
+RANKING_LABELS = {"new_car": "新车投保", "renewal": "保有客户续险", "target": "年度手续费目标完成进度"}
+RANKING_KEYS = ("store", "first_insurance_rate", "new_car_commission", "new_car_rank", "renewal_rate",
+                "renewal_commission", "renewal_rank", "target_progress", "target_rank", "rank")
+EXTRA_KEYS = ("status", "commission", "commission_ytd", "annual_commission_target", "rank_sum", "penalty_points")
 
 
 @dataclass(frozen=True)
-
 class StoreReport:
     """One store's monthly report as the region reads it: the `kpi --json` object and extras."""
 
@@ -47,127 +47,105 @@ class StoreReport:
     kpi: dict
     commission_ytd: float
     source: str = ""
-    extras: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)  # the other `_data` keys (new-car and renewal commission …)
+    data: dict = field(default_factory=dict)  # every `_data` row as written, for the region's checks
+
+    def money(self, key: str) -> float | None:
+        value = self.extras.get(key)
+        try:
+            return None if value is None or value == "" else round(float(value), 2)
+        except (TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True, eq=False)
-
 class RegionResult:
     month: str
     ranking: pd.DataFrame
-    penalties: pd.DataFrame
-    statuses: pd.DataFrame  # store × month (12 months ending M): on_time / late / missing / not_due
+    penalties: pd.DataFrame  # those falling due in M (a run completed by M's report)
+    statuses: pd.DataFrame  # store × month over the whole recorded history
+    history: pd.DataFrame  # every penalty of the recorded history
+    notices: pd.DataFrame  # 通报: late, missing and inaccurate reports of M
 
     def to_json(self) -> dict:
-        def records(frame: pd.DataFrame) -> list[dict]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        def records(frame: pd.DataFrame, keys) -> list[dict]:
+            return [{k: _plain(row[k]) for k in keys} for row in frame.to_dict("records")]
 
-        return {"month": self.month, "ranking": records(self.ranking), "penalties": records(self.penalties)}
+        return {"month": self.month, "ranking": records(self.ranking, (*RANKING_KEYS, *EXTRA_KEYS)),
+                "penalties": records(self.penalties, ("store", "rule", "months", "points", "fine", "month")),
+                "notices": records(self.notices, ("store", "month", "kind", "message"))}
 
 
 def _plain(value: object) -> object:
     if isinstance(value, float) and value != value:
         return None
-    if value is pd.NA or value is pd.NaT:
+    if value is pd.NA or value is pd.NaT or value is None:
         return None
     if hasattr(value, "item"):
         return value.item()
     return value
 
 
-def due_date(month: str, due_day: int) -> dt.date:
-    """The report for `month` is due by day `due_day` of the next month (clamped to its length)."""
-    return day_in_month(shift_month(month, 1), due_day)
+def _rank(values: pd.Series, ranked: pd.Series) -> pd.Series:
+    """1 = best (highest); an empty value ranks last; ties share a rank; unranked stores get none."""
+    numbers = pd.to_numeric(values, errors="coerce").where(ranked)
+    out = numbers.rank(method="min", ascending=False, na_option="bottom").astype("Int64")
+    return out.where(ranked, pd.NA)
 
 
-def report_status(store: RegionStore, month: str, handed_in: bool, settings: RegionSettings,
-                  as_of: dt.date) -> str:
-    received = store.received.get(month)
-    due = due_date(month, settings.report_due_day)
-    if received is not None:
-        return LATE if received > due else ON_TIME
-    if handed_in:
-        return ON_TIME
-    return MISSING if as_of > due else NOT_DUE
-
-
-def statuses(reports: list[StoreReport], settings: RegionSettings, month: str, as_of: dt.date,
-             months: int = 12) -> pd.DataFrame:
-    """Status of each expected store's report for the `months` months ending with M."""
-    handed = {(r.store, r.month) for r in reports}
-    columns = [shift_month(month, -i) for i in reversed(range(months))]
-    rows = {s.name: [report_status(s, m, (s.name, m) in handed, settings, as_of) for m in columns]
-            for s in settings.stores}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("store")
-
-
-def _run_ending(values: list[str], status: str) -> int:
-    run = 0
-    for value in reversed(values):
-        if value != status:
-            break
-        run += 1
-    return run
-
-
-def penalties(status: pd.DataFrame, settings: RegionSettings, month: str) -> pd.DataFrame:
-    """§4.9.1 penalties arising in month M."""
-    rows = []
-    for store, values in status.iterrows():
-        history = list(values)
-        for rule, kind, needed in (("missing", MISSING, settings.missing_in_row), ("late", LATE, settings.late_in_row)):
-            run = _run_ending(history, kind)
-            if needed > 0 and run >= needed and run % needed == 0:
-                rows.append({"store": store, "month": month, "rule": rule,
-                             "months": list(status.columns[len(history) - needed:]),
-                             "points": settings.penalty_points, "fine": settings.fine})
-    return pd.DataFrame(rows, columns=["store", "month", "rule", "months", "points", "fine"])
-
-
-def rank_stores(reports: list[StoreReport], settings: RegionSettings, month: str,
-                status: pd.DataFrame, fined: pd.DataFrame) -> pd.DataFrame:
-    """One row per store (reported or expected), best first; stores without a report come last."""
+def rank_stores(reports: list[StoreReport], settings: RegionSettings, month: str, status: pd.DataFrame,
+                fined: pd.DataFrame, untrusted: set[str] = frozenset()) -> pd.DataFrame:
+    """One row per store (expected or reporting), best first; stores not ranked come last."""
     targets = {s.name: s.annual_commission_target for s in settings.stores}
     this_month = {r.store: r for r in reports if r.month == month}
-    names = list(dict.fromkeys([*targets, *this_month]))
     rows = []
-    for name in names:
+    for name in dict.fromkeys([*targets, *this_month]):
         report = this_month.get(name)
-        target = targets.get(name, 0.0)
         kpi = report.kpi if report else {}
         ytd = report.commission_ytd if report else None
+        target = targets.get(name, 0.0)
         rows.append({
             "store": name,
-            "status": status.loc[name, month] if name in status.index else ON_TIME,
+            "status": status.loc[name, month] if name in status.index and month in status.columns else ON_TIME,
             "first_insurance_rate": kpi.get("first_insurance_rate"),
+            NEW_CAR_COMMISSION: report.money(NEW_CAR_COMMISSION) if report else None,
             "renewal_rate": kpi.get("renewal_rate"),
+            RENEWAL_COMMISSION: report.money(RENEWAL_COMMISSION) if report else None,
             "commission": kpi.get("commission"),
             "commission_ytd": ytd,
             "annual_commission_target": target or None,
             "target_progress": (ytd / target) if (ytd is not None and target) else None,
             "penalty_points": float(fined.loc[fined["store"] == name, "points"].sum()) if len(fined) else 0.0,
-            "reported": report is not None,
+            "ranked": report is not None and name not in untrusted,
         })
-    table = pd.DataFrame(rows, columns=["store", "status", "first_insurance_rate", "renewal_rate", "commission",
-                                        "commission_ytd", "annual_commission_target", "target_progress",
-                                        "penalty_points", "reported"])
-    reported = table["reported"]
-    for rank_key, column in CRITERIA.items():
-        values = pd.to_numeric(table[column], errors="coerce").where(reported)
-        table[rank_key] = values.rank(method="min", ascending=False, na_option="bottom").astype("Int64")
-        table.loc[~reported, rank_key] = pd.NA
-    table["rank_sum"] = table[list(CRITERIA)].sum(axis=1, min_count=len(CRITERIA)).astype("Int64")
-    table = table.sort_values(["reported", "rank_sum", "commission", "store"],
-                              ascending=[False, True, False, True], kind="stable", na_position="last")
+    table = pd.DataFrame(rows, columns=["store", "status", "first_insurance_rate", NEW_CAR_COMMISSION, "renewal_rate",
+                                        RENEWAL_COMMISSION, "commission", "commission_ytd", "annual_commission_target",
+                                        "target_progress", "penalty_points", "ranked"])
+    ranked = table["ranked"].astype(bool)
+    for rank_key, criteria in RANKINGS.values():
+        total = sum(_rank(table[c], ranked).astype("float64") for c in criteria)
+        table[rank_key] = total.rank(method="min").astype("Int64").where(ranked, pd.NA)
+    table["rank_sum"] = sum(table[k].astype("float64") for k, _ in RANKINGS.values())
+    table = table.sort_values(["ranked", "rank_sum", "commission_ytd", "store"], ascending=[False, True, False, True],
+                              kind="stable", na_position="last")
     table["rank"] = pd.array(range(1, len(table) + 1), dtype="Int64")
-    table.loc[~table["reported"], "rank"] = pd.NA
-    order = ["rank", "store", "status", *CRITERIA, "rank_sum", "first_insurance_rate", "renewal_rate", "commission",
-             "commission_ytd", "annual_commission_target", "target_progress", "penalty_points"]
-    return table[order].reset_index(drop=True)
+    table.loc[~table["ranked"], "rank"] = pd.NA
+    table["rank_sum"] = table["rank_sum"].astype("Int64")
+    return table[[*RANKING_KEYS, *EXTRA_KEYS]].reset_index(drop=True)
 
 
 def region_month(reports: list[StoreReport], settings: RegionSettings, month: str, as_of: dt.date) -> RegionResult:
-    """Rank the stores for month M and apply the reporting rules as of `as_of`."""
-    status = statuses(reports, settings, month, as_of)
-    fined = penalties(status, settings, month)
-    return RegionResult(month, rank_stores(reports, settings, month, status, fined), fined, status)
+    """Rank the stores for month M and apply the reporting rules over the whole history, as of `as_of`."""
+    status = statuses({(r.store, r.month) for r in reports}, settings, month, as_of)
+    history = penalty_history(status, settings)
+    due = history[history["month"] == month].reset_index(drop=True)
+    expected = [s.name for s in settings.stores]
+    problems: dict[str, list[str]] = {}  # every report handed in is checked, whatever month it holds
+    untrusted = set()
+    for r in reports:
+        found = report_problems(r.data, r.source, expected) if r.data else []
+        if found:
+            problems.setdefault(r.store, []).extend(found if r.month == month else [f"（{r.month}）{p}" for p in found])
+            untrusted |= {r.store} if r.month == month else set()
+    ranking = rank_stores(reports, settings, month, status, due, untrusted)
+    return RegionResult(month, ranking, due, status, history, notices(status, month, problems, settings))

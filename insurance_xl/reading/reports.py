@@ -33,7 +33,7 @@ def report_from_data(rows: dict[str, object], source: str = "") -> StoreReport:
     known = {"store", "month", "commission_ytd", *RATE_KEYS, *MONEY_KEYS, *(f"counts.{k}" for k in COUNT_KEYS)}
     return StoreReport(store=str(rows["store"]).strip(), month=kpis.month, kpi=kpis.to_json(),
                        commission_ytd=kpis.commission_ytd, source=source,
-                       extras={k: v for k, v in rows.items() if k not in known})
+                       extras={k: v for k, v in rows.items() if k not in known}, data=dict(rows))
 
 
 def read_report(path: str | Path) -> StoreReport:

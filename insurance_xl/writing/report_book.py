@@ -1,8 +1,8 @@
 """The monthly report workbook (seed §4.7, §5): what the supervisor reads and the region consolidates.
 
 Sheets: 看板 (the KPIs against last month and the same month last year, with native charts),
-趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 逾期回款 (when overdue data is given), 保险公司对比
-(the month's claim cases per insurer, with a chart of days-to-pay; also in `_data`),
+趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 考核 (clerks against target), 逾期回款 (when overdue
+data is given), 保险公司对比 (the month's claim cases per insurer, with a chart of days-to-pay; also in `_data`),
 月度业务明细清单 (the month's 本店 policies, personal data masked) and a hidden `_data` sheet of
 key/value rows, so the region reads every store's numbers without parsing the layout.
 Every number is a value computed by the core (kpi.py), never a formula.
@@ -24,6 +24,7 @@ from ..core.kpi_counts import COUNT_LABELS
 from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
                         RATE_LABELS, Kpis, MonthlyKpis)
 from ..core.mask import mask_table
+from ..core.staff import StaffMonth
 from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
@@ -31,6 +32,7 @@ from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, f
                     write_frame, write_title)
 from ..xlsx.save import save_workbook
 from .cases_book import INSURERS_SHEET, write_insurer_sheet
+from .staff_sheet import write_staff_sheet
 
 REPORT_KIND = "report"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
@@ -60,21 +62,25 @@ def report_filename(store: str, month: str) -> str:
 
 
 def write_report(registers: Registers, ctx: Context, month: str, path: str | Path, *, kpis: MonthlyKpis,
-                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame) -> Path:
+                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame, staff: StaffMonth,
+                 extra: dict[str, object]) -> Path:
     """Build the report from the month's results and save it atomically (stamped kind="report")."""
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases), target,
+    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases,
+                               staff=staff, extra=extra), target,
                   kind=REPORT_KIND)
     return target
 
 
 def build_report(registers: Registers, ctx: Context, month: str, *, kpis: MonthlyKpis,
-                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame) -> Workbook:
+                 overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame, staff: StaffMonth,
+                 extra: dict[str, object]) -> Workbook:
     """The report workbook from the month's results: its KPIs, the overdue-payments frame (columns band,
     outstanding; None for a store that keeps no handover register leaves the overdue chart out with a
-    note) and the insurer comparison of the month's claim cases."""
+    note), the insurer comparison of the month's claim cases, the clerks against target (`staff`,
+    core.staff.staff_month) and `extra` `_data` keys (new-car and renewal commission)."""
     month = str(pd.Period(month, "M"))
     k = kpis
     wb = Workbook()
@@ -86,6 +92,7 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
     insurer_rows = write_breakdown(insurers, k.by_insurer, "insurer", f"{month} 本店出单 按保险公司")
     write_breakdown(wb.create_sheet("按出单员"), k.by_clerk, "clerk", f"{month} 本店出单 按出单员")
     write_failures(wb.create_sheet("续保失败原因"), k.failures, month)
+    write_staff_sheet(wb.create_sheet(), staff, ctx.settings.store)
     band_rows = 0
     if overdue is not None:
         band_rows = write_overdue_bands(wb.create_sheet("逾期回款"), overdue, ctx.as_of)
@@ -95,7 +102,7 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
     write_board(board, k, ctx)
     add_charts(board, trend, trend_rows, insurers, insurer_rows,
                wb["逾期回款"] if band_rows else None, band_rows, overdue_given=overdue is not None)
-    write_data_sheet(wb.create_sheet(DATA_SHEET), report_data(k, ctx) + insurer_data(insurer_cases))
+    write_data_sheet(wb.create_sheet(DATA_SHEET), report_data(k, ctx, extra) + insurer_data(insurer_cases))
     for ws in wb.worksheets:
         if ws.title != DATA_SHEET:
             setup_page(ws)
@@ -104,8 +111,9 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
 
 # ---- the machine-readable block ------------------------------------------------------------------
 
-def report_data(k: Kpis, ctx: Context) -> list[tuple[str, object]]:
-    """key/value rows: every `kpi --json` key (counts as counts.KEY), commission YTD, store, dates."""
+def report_data(k: Kpis, ctx: Context, extra: dict[str, object] | None = None) -> list[tuple[str, object]]:
+    """key/value rows: every `kpi --json` key (counts as counts.KEY), commission YTD, store, dates, and
+    `extra` keys (new-car and renewal commission, §4.7.2: the region ranks on them)."""
     payload = k.to_json()
     rows: list[tuple[str, object]] = [
         ("kind", "insurance-xl-report"), ("format", DATA_FORMAT), ("store", ctx.settings.store),
@@ -115,6 +123,7 @@ def report_data(k: Kpis, ctx: Context) -> list[tuple[str, object]]:
     rows += [(f"counts.{key}", payload["counts"][key]) for key in COUNT_KEYS]
     rows += [(key, payload[key]) for key in MONEY_KEYS]
     rows += [("commission_ytd", round(k.commission_ytd, 2)), ("premium", k.premium)]
+    rows += list((extra or {}).items())
     return rows
 
 

@@ -16,6 +16,7 @@ from ...tables import Registers
 from ...registers import HERE, REGISTERS, SHEET, WORKBOOK
 from .common import APPROVALS, CLAIM_SIDE, ERROR, WARNING, absent_column_findings, flag, fold_name, header, present, shown
 from ...settings import Context
+from ..commission import off_rate
 
 _FEN = 0.005  # amounts are kept to the fen: a difference below half a fen is rounding
 
@@ -154,3 +155,24 @@ def check_payments_within_due(tables: Registers, ctx: Context) -> Iterable[Findi
     yield from flag(tables, "payments", mask, "paid_amount", "payment.more_than_due", WARNING,
                     lambda row: f"回款金额 {shown('payments', 'paid_amount', row['paid_amount'])} 元大于应回款金额 "
                                 f"{shown('payments', 'amount_due', row['amount_due'])} 元：请核对")
+
+
+def check_commission_rates(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """§4.6: a 本店 policy's 手续费 more than 1 yuan off its premiums × the insurer's agreed rates."""
+    p = tables["policies"]
+    off = off_rate(p, ctx.settings)
+    if off.empty:
+        return
+    mask = pd.Series(False, index=p.index)
+    mask[off.index] = True
+    mask &= present(tables, "policies", "commission")
+    insurers = ctx.settings.insurers
+
+    def message(row: pd.Series) -> str:
+        o = off.loc[row.name]
+        rates = next((i for name, i in insurers.items() if name == str(row["insurer"]).strip()), None)
+        agreed = (f"（交强险 {rates.commission_rate_compulsory:.2%}，商业险 {rates.commission_rate_commercial:.2%}）"
+                  if rates else "")
+        return (f"手续费 {o['booked']:,.2f} 元，按「{row['insurer']}」约定费率{agreed}应为 {o['expected']:,.2f} 元，"
+                f"相差 {o['difference']:+,.2f} 元：请核对手续费或保费")
+    yield from flag(tables, "policies", mask, "commission", "policy.commission_off_rate", WARNING, message)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ...findings import Finding, Severity
 from ...tables import Registers
 from ...registers import DATA_REGISTERS, REGISTERS
-from .business import (check_claim_numbers_known, check_handovers_signed, check_partner_count,
+from .business import (check_claim_numbers_known, check_commission_rates, check_handovers_signed, check_partner_count,
                        check_partner_insurers, check_payments_within_due, check_policy_dates, check_refund_approvals,
                        check_refund_customer_signature, check_settled_after_reported)
 from .claim_money import check_payment_matches_settlement
@@ -60,6 +60,7 @@ RULE_TITLES: dict[str, str] = {
     "handover.not_signed": "交接单未签字确认",
     "payment.more_than_due": "回款金额大于应回款金额",
     "payment.differs_from_settlement": "应回款金额与结算金额不符",
+    "policy.commission_off_rate": "手续费与约定费率不符",
 }
 
 # Every rule, in the order it runs (all run: the report lists every problem, not the first).
@@ -83,6 +84,7 @@ CHECKS: tuple[Check, ...] = (
     check_handovers_signed,
     check_payments_within_due,
     check_payment_matches_settlement,
+    check_commission_rates,
 )
 
 _REGISTER_ORDER = {key: i for i, key in enumerate(("", *DATA_REGISTERS))}
