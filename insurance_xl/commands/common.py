@@ -63,6 +63,7 @@ def now() -> dt.datetime:
 
 def load(args: argparse.Namespace) -> tuple[Registers, Context]:
     registers = read_store(args.path)
+    registers.require_some()  # a path without registers is an input error, not a month of zeros
     settings = store_settings(registers, getattr(args, "settings", None))
     as_of = getattr(args, "as_of", None) or today()
     return registers, Context(settings=settings, as_of=as_of)

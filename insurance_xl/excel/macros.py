@@ -51,6 +51,7 @@ def validate_in(book: Any, today: dt.date) -> Any:
 
     status(book, "校验：正在读取全部登记表…")
     registers = read_book(book)
+    registers.require_some()
     ctx = book_context(book, registers, today)
     status(book, "校验：正在检查…")
     validation = validate(registers, ctx)

@@ -272,4 +272,4 @@ def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], s
             layouts.append(item.layout)
             findings.extend(item.findings)
     return Registers(tables=tables, layouts=layouts, findings=findings, extras=extras,
-                     unrecognised=unrecognised, source=source)
+                     unrecognised=unrecognised, source=source, searched=True)
