@@ -14,14 +14,15 @@ import sys
 from collections.abc import Sequence
 
 from .commands import (calls, demo, kpi, overdue, reconcile, region, report, run, schedule, templates,
-                       validate)
+                       validate, workbook)
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
-    spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule)
+    spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
+                   workbook)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
@@ -29,12 +30,25 @@ __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNR
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="insurance-xl", description="4S 店保险业务台账工具")
+    parser.add_argument("--version", action="version", version=f"insurance-xl {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, add_args, handler in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
         p.set_defaults(handler=handler)
     return parser
+
+
+def version() -> str:
+    """The installed distribution's version (the package's own when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
+    try:
+        return dist_version("insurance-xl")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,12 +33,13 @@ from ..writing.template_books import write_settings_sheet
 from ..xlsx.save import atomic_write
 from ..writing.sheet import write_register
 from ..excel import board
+from ..services.package_files import CHECKOUT, WORKBOOK_NAME, asset_dir, in_checkout
 from ..outputs import BOARD_SHEET, CONF_SHEET
 from .layout import BUTTON_COLUMN, BUTTONS, CONF_ROWS
 
-ROOT = Path(__file__).resolve().parents[2]
-MACROS_DIR = ROOT / "macros"
-TARGET = ROOT / "workbook" / "insurance.xlsm"
+MACROS_DIR = asset_dir("macros")  # the wheel's copy of macros/ when installed
+# the repository's workbook/ in a checkout; in an installed copy, the current folder
+TARGET = (CHECKOUT / "workbook" / WORKBOOK_NAME) if in_checkout() else Path(WORKBOOK_NAME)
 STANDALONE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 SAMPLE_MODULE = "Module1"  # the standalone workbook's demo macro (SampleCall): not ours
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
@@ -214,8 +215,8 @@ def _sorted_defaults(types: bytes) -> bytes:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m insurance_xl.excel.build", description=__doc__.splitlines()[0])
     parser.add_argument("target", nargs="?", default=str(TARGET),
-                        help="where to write (default workbook/insurance.xlsm)")
-    parser.add_argument("--macros", default=str(MACROS_DIR), help="folder of the .bas modules (default macros/)")
+                        help=f"where to write (default {TARGET})")
+    parser.add_argument("--macros", default=str(MACROS_DIR), help=f"folder of the .bas modules (default {MACROS_DIR})")
     args = parser.parse_args(argv)
     print(build_workbook(args.target, args.macros))
     return 0
