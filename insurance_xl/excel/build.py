@@ -31,7 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..registers import DATA_REGISTERS
 from ..writing.template_books import write_settings_sheet
 from ..xlsx.save import atomic_write
-from ..writing.sheet import write_register
+from ..writing.sheet import print_ready, write_register
 from ..excel import board
 from ..services.package_files import CHECKOUT, WORKBOOK_NAME, asset_dir, in_checkout
 from ..outputs import BOARD_SHEET, CONF_SHEET
@@ -78,7 +78,7 @@ def sheets_workbook() -> Workbook:
     for i, ws in enumerate(wb.worksheets, start=1):  # the document modules of the VBA project
         ws.sheet_properties.codeName = f"Sheet{i}"
     wb.active = 0
-    return wb
+    return print_ready(wb)
 
 
 def write_conf_sheet(ws: Worksheet) -> None:

@@ -27,7 +27,7 @@ from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
-                    write_frame, write_title)
+                    print_ready, write_frame, write_title)
 from ..xlsx.save import save_workbook
 
 REPORT_KIND = "report"
@@ -63,7 +63,7 @@ def write_report(registers: Registers, ctx: Context, month: str, path: str | Pat
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue), target, kind=REPORT_KIND)
+    save_workbook(print_ready(build_report(registers, ctx, month, kpis=kpis, overdue=overdue)), target, kind=REPORT_KIND)
     return target
 
 
