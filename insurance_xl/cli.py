@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .commands import (calls, demo, kpi, overdue, reconcile, region, report, run, schedule, templates,
-                       validate, workbook)
+                       validate, workbook, doctor)
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec
 from .errors import InsuranceXlError
 
@@ -22,7 +22,7 @@ log = logging.getLogger("insurance_xl")
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
     spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
-                   workbook)
+                   workbook, doctor)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]

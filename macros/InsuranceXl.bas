@@ -29,3 +29,7 @@ End Sub
 Sub MonthlyReport()
     RunPython "import insurance_xl.excel.macros as m; m.monthly_report()"
 End Sub
+
+Sub CheckEnvironment()
+    RunPython "import insurance_xl.excel.macros as m; m.check_environment()"
+End Sub

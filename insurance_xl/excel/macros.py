@@ -146,6 +146,25 @@ def monthly_report() -> None:
     _run("生成月报", glue)
 
 
+def check_environment_in(book: Any) -> Any:
+    """检查环境: `insurance-xl doctor` for this workbook, about the Python this button started."""
+    import sys
+
+    from ..services.doctor import Interpreter, checkup
+
+    path = Path(book.fullname)
+    started = Interpreter(sys.executable, "本次按钮实际启动的 Python", sys.executable)
+    return checkup(path if path.is_absolute() and path.is_file() else None, started)
+
+
+def check_environment() -> None:
+    def glue(book: Any, today: dt.date) -> None:
+        report = check_environment_in(book)
+        alert(book, "\n".join(report.lines), "检查环境", critical=bool(report.problems))
+
+    _run("检查环境", glue)
+
+
 def book_folder(book: Any) -> Path:
     """The folder of the calling workbook; it must have been saved somewhere first."""
     path = Path(book.fullname)
