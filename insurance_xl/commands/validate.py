@@ -56,14 +56,14 @@ def verify_validated(args: argparse.Namespace) -> int:
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", help="store workbook (.xlsx/.xlsm) or a folder of workbooks")
-    p.add_argument("--settings", metavar="FILE.toml", help="settings file (the workbook's 设置 sheet wins)")
-    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
-    p.add_argument("--json", action="store_true", help="print findings as one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the validated copy (findings sheet, marked cells, stamp)")
-    p.add_argument("--verify", metavar="FILE.xlsx", help="check a validated workbook's integrity stamp")
+    p.add_argument("path", nargs="?", help="门店工作簿（.xlsx/.xlsm）或放工作簿的文件夹")
+    p.add_argument("--settings", metavar="FILE.toml", help="设置文件 .toml（工作簿的「设置」表优先）")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="评估日期，如 2026-11-24 或 2026/11/24（默认今天）")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出问题清单")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出校验后的副本（问题清单、标注单元格、完整性印记）")
+    p.add_argument("--verify", metavar="FILE.xlsx", help="检查校验后工作簿的完整性印记（未改 0，已改 1）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('validate', 'findings for auditors; --out writes the validated workbook', _validate_args, cmd_validate),
+    ('validate', '校验登记表，列出问题（--out 写出校验后的工作簿）', _validate_args, cmd_validate),
 )
