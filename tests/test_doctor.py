@@ -113,3 +113,21 @@ def test_the_check_environment_button_shows_the_check(desktop, tmp_path, monkeyp
     macros.check_environment()
     ((text, title, mode),) = alerts(book)
     assert title == "检查环境" and mode == "info" and "检查通过" in text and sys.executable in text
+
+
+def test_a_buttons_unexpected_error_is_logged_beside_the_users_config_and_shown(desktop, tmp_path, monkeypatch):
+    monkeypatch.delenv("INSURANCE_XL_DEBUG", raising=False)
+    monkeypatch.setattr("insurance_xl.services.doctor.user_config_file", lambda *a, **k: tmp_path / ".xlwings" / "xlwings.conf")
+    book = desktop({"看板": [[None]]})
+
+    def broken(book, today):
+        cell = "".join(("张", "三", " ", "138", "1234", "5678"))  # a cell's text: it must not reach the log
+        raise KeyError(cell)
+
+    macros.run_button(book, "校验", broken, None)
+    ((text, title, mode),) = alerts(book)
+    log = tmp_path / ".xlwings" / "insurance-xl.log"
+    assert mode == "critical" and text.startswith("内部错误（KeyError）") and str(log) in text
+    written = log.read_text(encoding="utf-8")
+    assert "校验" in written and "KeyError" in written and "in broken" in written
+    assert "13812345678" not in written and "张三" not in written

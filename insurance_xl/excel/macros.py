@@ -9,7 +9,6 @@ Chinese message, never in a Python traceback dialog.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,6 @@ from .book import BookInputError, alert, board_as_of, board_month, book_context,
 from .layout import REPORT_FOLDER
 from ..excel import results
 
-log = logging.getLogger(__name__)
 
 KPI_REGISTERS = ("sales", "policies", "claims", "contacts")  # kpi.USED_COLUMNS names their columns
 MONEY_REGISTERS = ("claims", "handovers", "payments", "old_parts", "tp_refunds", "commission_settlements")
@@ -188,8 +186,11 @@ def run_button(book: Any, title: str, glue: Callable[[Any, dt.date], object], to
     except Exception as exc:  # a bug, not bad input: one line for the clerk, the trace in the log
         if os.environ.get("INSURANCE_XL_DEBUG"):
             raise  # xlwings then shows the traceback
-        log.debug("internal error in %s", title, exc_info=True)
-        alert(book, f"内部错误（{type(exc).__name__}）。请设置环境变量 INSURANCE_XL_DEBUG=1 后重试，"
-                    f"把显示的错误信息反馈给维护人员。", title, critical=True)
+        from ..services.button_log import log_button_error
+
+        logged = log_button_error(title, exc, dt.datetime.now().astimezone())
+        where = f"详细信息已记录在 {logged}，请把这个文件发给维护人员" if logged else \
+            "请设置环境变量 INSURANCE_XL_DEBUG=1 后重试，把显示的错误信息反馈给维护人员"
+        alert(book, f"内部错误（{type(exc).__name__}）。{where}。", title, critical=True)
     finally:
         status(book, False)
