@@ -27,7 +27,7 @@ def clock() -> dt.datetime:
 
 def describe_job_run(run) -> list[str]:
     if run.result is None:
-        return [f"{run.name}：{'无需发送（未到发送日，或已发送）' if run.ok else '失败：' + run.error}"]
+        return [f"{run.name}：{'无需发送（未到发送日，或已发送 / 已写入发件箱）' if run.ok else '失败：' + run.error}"]
     return [f"{run.name}：{line}" for line in describe_sending(run.result)]
 
 
