@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..reading.statements import StatementForWrongMonth
-from ..services.month_end import change_lines, lock_json, locks_dir, reconcile_month, record_lock
+from ..services.month_end import change_lines, lock_json, lock_refusal, locks_dir, reconcile_month, record_lock
 from ..writing.append import append_register_rows
 from ..writing.reconciliation_book import reconciliation_json, reconciliation_workbook, summary_lines
 from ..xlsx.grids import Sheets
@@ -39,6 +39,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     payload = reconciliation_json(result.rec, result.statement)
     recorded = None
     if args.lock and result.status != "locked":
+        refusal = lock_refusal(registers, ctx, args.insurer, args.month, result.rec)
+        if refusal:
+            sys.stderr.write(f"insurance-xl: {refusal}\n")
+            return EXIT_DATA_ERRORS
         unreadable = [f for f in result.statement.findings if f.is_error]
         if unreadable:
             sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
