@@ -100,3 +100,29 @@ def render(soffice: str, books: list[Path], out_dir: Path) -> dict[str, int]:
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     return {book.stem: pdf_pages((out_dir / f"{book.stem}.pdf").read_bytes()) for book in books}
+
+
+def test_list_columns_are_wide_enough_for_what_they_hold(outputs):
+    """Below a list's frozen header, no cell's text is wider than its column (50 at most): a 保单号 or a
+    customer's name is never cut when printed."""
+    from openpyxl.utils.cell import coordinate_from_string
+
+    narrow = []
+    for name in ("reconcile", "overdue", "calls"):
+        wb = load_workbook(outputs[name])
+        for ws in wb.worksheets:
+            if not ws.freeze_panes:
+                continue
+            header = coordinate_from_string(ws.freeze_panes)[1] - 1
+            for row in ws.iter_rows(min_row=header, max_row=min(ws.max_row, header + 300)):
+                if all(c.value is None for c in row):
+                    break  # the list ends here (totals and signature lines below are not list columns)
+                for cell in row:
+                    if cell.value is None or isinstance(cell.value, (int, float)) or hasattr(cell.value, "year"):
+                        continue
+                    text = str(cell.value)
+                    need = min(50, len(text) + sum(1 for ch in text if ord(ch) >= 0x2E80))
+                    width = ws.column_dimensions[get_column_letter(cell.column)].width
+                    if width < need:
+                        narrow.append(f"{name}!{ws.title}!{cell.coordinate} {text!r} needs {need}, has {width}")
+    assert not narrow, narrow[:10]

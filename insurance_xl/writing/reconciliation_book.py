@@ -345,7 +345,7 @@ def _write_detail_list(ws: Worksheet, rec: Reconciliation, store: str) -> None:
         letter = get_column_letter(j)
         cell = ws.cell(row=total_row, column=j, value=f"=SUM({letter}{header + 1}:{letter}{max(last, header + 1)})")
         cell.number_format, cell.font, cell.border = MONEY_FORMAT, Font(bold=True), BORDER
-    fit_widths(ws, minimum=6, maximum=30)  # before the long signature lines, which must not widen columns
+    fit_widths(ws, minimum=6, maximum=40)  # before the long signature lines, which must not widen columns
     ws.column_dimensions["A"].width = 6
     totals = rec.totals
     conclusion = (f"对账结论：本月本店手续费合计 {money(totals['ours']['commission'])} 元，保险公司手续费合计 "

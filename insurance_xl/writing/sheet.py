@@ -85,7 +85,7 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
         cell = ws.cell(row=start_row, column=j, value=col.header)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = col.width
+        ws.column_dimensions[get_column_letter(j)].width = content_width(frame, col)
     values = {c.key: _column_values(frame, c.key) for c in columns}
     # a column's style (border, number format) is set on its first cell and copied to the others:
     # assigning a Border per cell makes openpyxl hash it every time (20 s for 50k cells)
@@ -126,6 +126,29 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
     if freeze:
         ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     return last
+
+
+def content_width(frame: pd.DataFrame, col: OutColumn, maximum: int = 50) -> float:
+    """The declared width, widened to the header and the longest value (CJK characters count double),
+    so a 保单号 or a name is never cut: one vectorised pass over the column."""
+    longest = display_width(pd.Series([col.header]))
+    if col.key in frame.columns and len(frame):
+        values = frame[col.key]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            longest = max(longest, 10)
+        elif pd.api.types.is_numeric_dtype(values):
+            top = values.abs().max()
+            longest = max(longest, len(f"{top:,.2f}") + 2 if pd.notna(top) else 0)
+        else:
+            longest = max(longest, display_width(values.dropna().astype(str)))
+    return max(col.width, min(maximum, longest + 2))
+
+
+def display_width(texts: pd.Series) -> int:
+    if not len(texts):
+        return 0
+    wide = texts.str.count(r"[\u2e80-\uffff]")
+    return int((texts.str.len() + wide).max())
 
 
 def _column_values(frame: pd.DataFrame, key: str) -> list[object]:
