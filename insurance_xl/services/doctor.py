@@ -10,6 +10,7 @@ insurance-xl and xlwings it imports: the workbook's VBA must come from that xlwi
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import shutil
@@ -70,7 +71,14 @@ def sheet_config(workbook: Path) -> dict[str, str]:
     """The workbook's xlwings.conf sheet, A1 down to the first empty cell (GetConfigFromSheet)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(workbook, read_only=True)
+    from ..errors import WorkbookUnreadable
+    from ..xlsx.safety import check_workbook_file
+
+    check_workbook_file(workbook)  # size, archive and encryption checks: WorkbookUnreadable with the reason
+    try:
+        wb = load_workbook(workbook, read_only=True)
+    except Exception as exc:  # the reading boundary: any parser failure is one message naming the file
+        raise WorkbookUnreadable(workbook, f"无法打开（{type(exc).__name__}）") from None
     try:
         if CONF_SHEET not in wb.sheetnames:
             return {}
@@ -121,6 +129,7 @@ def _resolve(command: str) -> str | None:
     return str(Path(found).resolve()) if found else None
 
 
+@functools.lru_cache(maxsize=8)  # one probe per interpreter and process: starting Python takes a second
 def interpreter_versions(python: str) -> dict[str, str]:
     """What `python` imports: {'python', 'bits', 'insurance_xl', 'xlwings'} (a missing one as '')."""
     if Path(python).resolve() == Path(sys.executable).resolve():

@@ -50,6 +50,8 @@ def write_workbook_files(folder: str | Path, replace: bool = False) -> list[Path
     if not workbook.is_file():
         raise InsuranceXlError(f"安装包中没有 {WORKBOOK_NAME}（{workbook}）：请重新安装 insurance-xl")
     target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise InsuranceXlError(f"{target} 不是文件夹：请给出放工作簿的文件夹")
     pairs = [(workbook, target / WORKBOOK_NAME), *((t, target / "templates" / t.name) for t in template_files())]
     existing = [dest for _, dest in pairs if dest.exists()]
     if existing and not replace:
