@@ -219,10 +219,7 @@ def print_ready(wb: Workbook) -> Workbook:
     the PC has). A sheet's own choices (a print title set by its writer) are kept."""
     chinese_fonts(wb)
     for ws in wb.worksheets:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        print_ready_sheet(ws)
         header = _frozen_header_row(ws)
         if header and not ws.print_title_rows:
             ws.print_title_rows = f"1:{header}"
@@ -230,6 +227,14 @@ def print_ready(wb: Workbook) -> Workbook:
         if width > 1 and not ws.tables and not ws.auto_filter.ref and ws.max_row > header:  # a list, not a form
             ws.auto_filter.ref = f"A{header}:{get_column_letter(width)}{ws.max_row}"
     return wb
+
+
+def print_ready_sheet(ws: Worksheet) -> None:
+    """A4 landscape, one page wide (a sheet of ours in a workbook that is the clerk's, fonts left alone)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _frozen_header_row(ws: Worksheet) -> int:
