@@ -1,8 +1,8 @@
 """The insurance-xl command: parse arguments, call the library, print (ARCHITECTURE.md contract).
 
-Exit codes: 0 done; 1 done and the data has errors; 2 the input could not be read (one line on
-stderr naming file, sheet, row, column); 3 an internal error (a bug: the trace is logged with
-INSURANCE_XL_DEBUG=1). Each command is one module in insurance_xl/commands/; this module only
+Exit codes (EXIT_CODES, shown by --help): 0 done; 1 done and the data has errors (validate) or a
+problem was found (doctor); 2 the input could not be read (one line on stderr naming file, sheet, row,
+column); 3 an internal error (a bug: INSURANCE_XL_DEBUG=1 shows the trace). Each command is one module in insurance_xl/commands/; this module only
 assembles them.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .commands import (calls, cases, commission, demo, kpi, overdue, reconcile, region, report, run, schedule,
-                       staff, templates, validate)
+from .commands import (calls, cases, commission, demo, doctor, kpi, overdue, reconcile, region, report, run,
+                       schedule, staff, templates, validate, workbook)
 from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, say_left_out
 from .errors import InsuranceXlError
 
@@ -26,20 +26,48 @@ OUT_SUFFIXES = (".xlsx", ".xlsm")  # what an --out file may be (xlsx.safety.WORK
 
 COMMANDS: tuple[CommandSpec, ...] = tuple(
     spec for module in (run, demo, templates, validate, kpi, report, region, overdue, calls, reconcile, schedule,
-                        cases, commission, staff)
+                        cases, commission, staff, workbook, doctor)
     for spec in module.COMMANDS
 )
 __all__ = ["COMMANDS", "EXIT_DATA_ERRORS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_UNREADABLE", "build_parser", "main"]
 
 
+EXIT_CODES = ("退出码：0 完成；1 完成，但数据有错误（validate）或发现问题（doctor）；"
+              "2 无法读取输入（标准错误输出一行，指出文件、工作表、行、列）；"
+              "3 内部错误（程序缺陷：设置环境变量 INSURANCE_XL_DEBUG=1 重试会显示详细信息，请反馈给维护人员）。")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="insurance-xl", description="4S 店保险业务台账工具")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _chinese(argparse.ArgumentParser(
+        prog="insurance-xl", add_help=False, description="4S 店保险业务台账工具：指标、续保名单、逾期回款、对账、校验、月报。",
+        epilog="每个命令的说明：insurance-xl 命令 -h。" + EXIT_CODES))
+    parser.add_argument("--version", action="version", version=f"insurance-xl {version()}", help="显示版本号")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
     for name, help_text, add_args, handler in COMMANDS:
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = _chinese(sub.add_parser(name, help=help_text, description=help_text, add_help=False, epilog=EXIT_CODES))
         add_args(p)
         p.set_defaults(handler=handler)
     return parser
+
+
+def _chinese(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Headings and -h in Chinese for clerks (argparse has no public switch for its own words)."""
+    parser.add_argument("-h", "--help", action="help", help="显示本说明")
+    parser._positionals.title = "参数"
+    parser._optionals.title = "选项"
+    return parser
+
+
+def version() -> str:
+    """The installed distribution's version (the package's own when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
+    try:
+        return dist_version("insurance-xl")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

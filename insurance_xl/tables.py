@@ -12,6 +12,8 @@ from .errors import RegisterMissing
 from .findings import Finding, Location
 from .registers import DATA_REGISTERS, REGISTERS, ROW, ROW_META, SHEET, WORKBOOK, Kind
 
+NO_REGISTERS = "没有找到任何登记表（按工作表名和表头查找）"
+
 _DTYPES = {
     Kind.TEXT: "str",
     Kind.ID: "str",
@@ -114,6 +116,7 @@ class Registers:
     unrecognised: list[tuple[str, str]] = field(default_factory=list)  # (workbook, sheet)
     source: str = ""
     notes: list[str] = field(default_factory=list)  # what was left out on purpose (copies, backups, summaries)
+    searched: bool = False  # read from workbooks (True) or built in memory (tests, the demo)
 
     def __getitem__(self, key: str) -> pd.DataFrame:
         return self.tables[key]
@@ -159,12 +162,18 @@ class Registers:
         keys = pd.Series(list(zip(table[WORKBOOK], table[SHEET])), index=table.index)
         return keys.isin(present)
 
+    def require_some(self) -> None:
+        """Stop when the workbooks read hold no register at all: every number would be an empty 0."""
+        if self.searched and not any(lay.register in DATA_REGISTERS for lay in self.layouts):
+            raise RegisterMissing(self.source, NO_REGISTERS)
+
     def require(self, needs: Mapping[str, Iterable[str]]) -> None:
         """Stop with a one-line message when a register or a column a command needs is absent."""
+        self.require_some()
         for reg_key, columns in needs.items():
             reg = REGISTERS[reg_key]
             lays = [lay for lay in self.layouts if lay.register == reg_key]
-            if self.layouts and not lays:
+            if (self.layouts or self.searched) and not lays:
                 raise RegisterMissing(self.source, f"找不到登记表「{reg.sheet}」({reg_key})")
             for key in columns:
                 for lay in lays:

@@ -33,3 +33,7 @@ End Sub
 Sub CaseTracking()
     RunPython "import insurance_xl.excel.macros as m; m.case_tracking()"
 End Sub
+
+Sub CheckEnvironment()
+    RunPython "import insurance_xl.excel.macros as m; m.check_environment()"
+End Sub

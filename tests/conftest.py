@@ -36,3 +36,10 @@ def make_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
             ws.append(row)
     wb.save(path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _button_log_in_tmp(tmp_path_factory, monkeypatch):
+    """A button's error log goes beside the user's xlwings config: never the real home's in tests."""
+    folder = tmp_path_factory.mktemp("xlwings-home")
+    monkeypatch.setattr("insurance_xl.services.button_log.log_path", lambda: folder / "insurance-xl.log")

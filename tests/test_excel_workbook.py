@@ -85,7 +85,7 @@ def test_every_button_runs_one_python_entry_point_that_exists(built):
         assert callable(getattr(macros, function[1], None)), f"macros.{function[1]} does not exist"
         called.add(function[1])
     assert called == {"refresh_kpis", "validate", "flag_overdue", "renewal_calls", "reconcile", "monthly_report",
-                      "case_tracking"}
+                      "case_tracking", "check_environment"}
 
 
 def test_vba_project_is_the_pinned_xlwings_release_without_its_sample_macro(built):
@@ -119,7 +119,7 @@ def test_conf_sheet_lets_runpython_find_the_interpreter_and_the_package(loaded):
     rows = [(conf.cell(row=i, column=1).value, conf.cell(row=i, column=2).value) for i in range(1, len(CONF_ROWS) + 2)]
     assert rows[-1][0] is None, "the settings end at the first empty A cell"
     settings = {k.upper(): v for k, v in rows[:-1]}
-    assert settings["INTERPRETER_WIN"] == "python"
+    assert "INTERPRETER_WIN" not in settings and "INTERPRETER_MAC" not in settings  # each PC's own (issue 20)
     assert settings["ADD_WORKBOOK_TO_PYTHONPATH"] == "false"
     assert all(isinstance(settings[k], bool) for k in ("USE UDF SERVER", "SHOW CONSOLE", "DEBUG UDFS"))
     assert settings["UDF MODULES"] == "insurance_xl.excel.udfs"

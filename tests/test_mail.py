@@ -214,12 +214,12 @@ def test_the_default_transport_writes_one_eml_per_recipient_into_the_outbox(tmp_
     transport = transport_for(mail, outbox)
     result = send_report(report, mail, transport, SentLedger.in_outbox(outbox), now=NOW)
     emls = sorted(outbox.glob("*.eml"))
-    assert len(emls) == 2 and len(result.sent) == 2
+    assert len(emls) == 2 and len(result.drafted) == 2 and result.sent == ()  # drafts, not sent mail (issue 20)
     msg = email.message_from_bytes(emls[1].read_bytes(), policy=policy.default)
     assert attachment(msg)[1] == report.path.read_bytes()
     assert msg["X-Unsent"] == "1"
     assert emls[1].name == "2026-10_星辰斯巴鲁_supervisor@store.example.eml"
-    assert send_report(report, mail, transport, SentLedger.in_outbox(outbox), now=NOW).sent == ()
+    assert send_report(report, mail, transport, SentLedger.in_outbox(outbox), now=NOW).drafted == ()
     assert len(list(outbox.glob("*.eml"))) == 2
 
 
@@ -305,3 +305,16 @@ def test_free_text_masking_catches_phones_ids_and_accounts_but_leaves_amounts_an
             "保单 PDAA202611010000123，金额 ¥1,234,567.50，共 100000 辆")
     assert mask_text(text) == ("电话 138****5678 / 139****1111，身份证 110***********002X，账号 6222 **** 7890，"
                                "保单 PDAA202611010000123，金额 ¥1,234,567.50，共 100000 辆")
+
+
+def test_an_outbox_draft_is_kept_apart_from_sent_mail_in_the_ledger(tmp_path, report):
+    """Issue 20: the outbox writes drafts; switching to SMTP later still sends them for real."""
+    outbox = tmp_path / "outbox"
+    mail = settings_from_mapping({"mail": {"to": ["supervisor@store.example"]}}).mail
+    ledger = SentLedger.in_outbox(outbox)
+    drafted = send_report(report, mail, transport_for(mail, outbox), ledger, now=NOW)
+    assert [d.status for d in drafted.deliveries] == ["drafted"]
+    assert [e["status"] for e in ledger_lines(ledger)] == ["drafted"]
+    assert ledger.is_complete(report.store, report.month, ["supervisor@store.example"], drafts=True)
+    assert not ledger.is_complete(report.store, report.month, ["supervisor@store.example"])
+    assert ledger.sent_counts() == {}

@@ -56,13 +56,13 @@ def test_schedule_once_builds_last_months_report_and_puts_it_in_the_outbox_once(
     report = desk / "out" / f"保险业务月报-{STORE}-{month}.xlsx"
     assert name == f"{month}_{STORE}_{TO}.eml"
     assert attachment(msg) == (report.name, report.read_bytes())  # the real report: masked, so it may go
-    assert f"已发送 {TO}" in capsys.readouterr().out
+    assert f"已写入发件箱（待发送） {TO}" in capsys.readouterr().out  # a draft in a folder, not sent mail (issue 20)
 
     assert main(["schedule", "--once", "--settings", "settings.toml"]) == 0
     assert len(messages(desk / "out" / "outbox")) == 1
     assert "无需发送" in capsys.readouterr().out
     log = (desk / "out" / "insurance-xl.log").read_text(encoding="utf-8")
-    assert f"{month} 月报：发送 1" in log and "已发送，无需再发" in log
+    assert f"{month} 月报：发送 0，写入发件箱 1" in log and "已写入发件箱（或已发送），无需再发" in log
     assert "13812345678" not in log and "张三" not in log
 
 
@@ -141,4 +141,4 @@ def test_the_schedule_loop_stops_cleanly_on_a_signal(desk, sig):
     assert proc.returncode == 0, err
     assert "定时任务已停止" in out
     log = (desk / "out" / "insurance-xl.log").read_text(encoding="utf-8")
-    assert "已发送，无需再发" in log and "定时任务已停止" in log
+    assert "已写入发件箱（或已发送），无需再发" in log and "定时任务已停止" in log

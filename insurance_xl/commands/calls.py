@@ -62,14 +62,14 @@ def _calls_import(args: argparse.Namespace) -> int:
 
 def _calls_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("filled", nargs="?", metavar="FILLED.xlsx", help="calls import: the filled-in call list")
-    p.add_argument("--into", metavar="STORE.xlsx", help="calls import: the store workbook (or folder) to append to")
-    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
+    p.add_argument("filled", nargs="?", metavar="FILLED.xlsx", help="calls import 用：填好的续保名单")
+    p.add_argument("--into", metavar="STORE.xlsx", help="calls import 用：要追加跟进记录的门店工作簿（或文件夹）")
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（给其他程序用）")
     p.add_argument("--out", metavar="FILE.xlsx|DIR",
-                   help="write one call list per clerk: FILE-<clerk>.xlsx, or DIR/续保提醒-<clerk>-<date>.xlsx")
+                   help="每位出单员一份名单：FILE-<出单员>.xlsx，或 DIR/续保提醒-<出单员>-<日期>.xlsx")
 
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('calls', 'renewal call lists (calls import FILLED --into STORE records the contacts)', _calls_args, cmd_calls),
+    ('calls', '续保名单（calls import 填好的名单 --into 门店工作簿：记录跟进结果）', _calls_args, cmd_calls),
 )

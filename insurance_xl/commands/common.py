@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..reading.clerk_values import parse_date_text, parse_month_text
 from ..reading.store import read_store
 from ..settings import Context, store_settings
 from ..tables import Registers
@@ -21,18 +22,19 @@ CommandSpec = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callabl
 
 
 def parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
+    """A day as the sheets read one: 2026-11-24, 2026/11/24, 2026.11.24, 20261124, 2026年11月24日."""
+    day = parse_date_text(text)
+    if not isinstance(day, dt.date):
+        raise argparse.ArgumentTypeError(f"不是日期：{text!r}（写成 2026-11-24 或 2026/11/24）")
+    return day
 
 
 def parse_month(text: str) -> str:
-    try:
-        dt.date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"月份格式应为 YYYY-MM：{text!r}") from None
-    return text
+    """A month as the sheets read one: 2026-10, 2026/10, 2026.10, 202610, 2026年10月."""
+    month = parse_month_text(text)
+    if not isinstance(month, str):
+        raise argparse.ArgumentTypeError(f"不是月份：{text!r}（写成 2026-10 或 2026/10）")
+    return month
 
 
 def parse_count(text: str) -> int:
@@ -46,10 +48,10 @@ def parse_count(text: str) -> int:
 
 
 def add_store_args(p: argparse.ArgumentParser, as_of: bool = True) -> None:
-    p.add_argument("path", help="store workbook (.xlsx/.xlsm) or a folder of workbooks")
-    p.add_argument("--settings", metavar="FILE.toml", help="settings file (the workbook's 设置 sheet wins)")
+    p.add_argument("path", help="门店工作簿（.xlsx/.xlsm）或放工作簿的文件夹")
+    p.add_argument("--settings", metavar="FILE.toml", help="设置文件 .toml（工作簿的「设置」表优先）")
     if as_of:
-        p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
+        p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="评估日期，如 2026-11-24 或 2026/11/24（默认今天）")
 
 
 def today() -> dt.date:
@@ -66,6 +68,7 @@ def load(args: argparse.Namespace) -> tuple[Registers, Context]:
     formats we cannot read) is said on stderr: the figures never silently rest on less, or more."""
     registers = read_store(args.path)
     tell_left_out(registers)
+    registers.require_some()  # a path without registers is an input error, not a month of zeros
     settings = store_settings(registers, getattr(args, "settings", None))
     as_of = getattr(args, "as_of", None) or today()
     return registers, Context(settings=settings, as_of=as_of)

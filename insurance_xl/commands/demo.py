@@ -14,13 +14,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", help="folder to write the sample store into")
-    p.add_argument("--seed", type=int, default=2026, help="random seed (same seed and date, same store)")
-    p.add_argument("--vehicles", type=parse_count, default=1500, help="own-brand vehicles sold over three years")
+    p.add_argument("dir", help="写示例门店的文件夹")
+    p.add_argument("--seed", type=int, default=2026, help="随机种子（种子和日期相同，门店就相同）")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="三年内售出的本品牌车辆数")
     p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD",
-                   help="the store's last day: history runs three years up to it (default: today)")
+                   help="门店数据的最后一天：往前三年的历史（默认今天）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('demo', 'write a realistic sample store', _demo_args, cmd_demo),
+    ('demo', '写出一个逼真的示例门店', _demo_args, cmd_demo),
 )

@@ -33,11 +33,11 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 def _kpi_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
-    p.add_argument("--json", action="store_true", help="print the KPIs as one JSON object")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="月份，如 2026-10 或 2026/10")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出指标")
 
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('kpi', 'the supervisor KPIs of a month', _kpi_args, cmd_kpi),
+    ('kpi', '一个月的关键指标（首保率、续保率、流失率、出险率…）', _kpi_args, cmd_kpi),
 )

@@ -40,11 +40,11 @@ def cmd_overdue(args: argparse.Namespace) -> int:
 
 def _overdue_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the 催款清单 workbook")
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（给其他程序用）")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出催款清单工作簿")
 
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('overdue', 'overdue insurer payments and the other money flags', _overdue_args, cmd_overdue),
+    ('overdue', '保险公司逾期未回款及其他资金提醒', _overdue_args, cmd_overdue),
 )

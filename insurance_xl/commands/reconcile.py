@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..reading.statements import StatementForWrongMonth
-from ..services.month_end import change_lines, lock_json, locks_dir, reconcile_month, record_lock
+from ..services.month_end import change_lines, lock_json, lock_refusal, locks_dir, reconcile_month, record_lock
 from ..writing.append import append_register_rows
 from ..writing.reconciliation_book import reconciliation_json, reconciliation_workbook, summary_lines
 from ..xlsx.grids import Sheets
@@ -39,6 +39,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     payload = reconciliation_json(result.rec, result.statement)
     recorded = None
     if args.lock and result.status != "locked":
+        refusal = lock_refusal(registers, ctx, args.insurer, args.month, result.rec)
+        if refusal:
+            sys.stderr.write(f"insurance-xl: {refusal}\n")
+            return EXIT_DATA_ERRORS
         unreadable = [f for f in result.statement.findings if f.is_error]
         if unreadable:
             sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
@@ -69,17 +73,17 @@ def _check_statement_file(path: Path) -> None:
 
 def _reconcile_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="month to reconcile")
-    p.add_argument("--insurer", required=True, metavar="NAME", help="insurer as named in the register and settings")
-    p.add_argument("--statement", required=True, metavar="FILE.xlsx", help="the insurer's statement for the month")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the reconciliation workbook (summary, outcomes, 月度业务明细清单)")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="对账月份，如 2026-10")
+    p.add_argument("--insurer", required=True, metavar="NAME", help="保险公司全称（与登记表和「设置」一致）")
+    p.add_argument("--statement", required=True, metavar="FILE.xlsx", help="保险公司的当月对账单")
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出对账工作簿（汇总、逐单结果、月度业务明细清单）")
     p.add_argument("--accept-suggested", action="store_true",
-                   help="count the plate + premium suggestions as matches (after the clerk checked them)")
-    p.add_argument("--lock", action="store_true", help="lock the month in the 手续费结算台账 (adjustment row when reopened)")
-    p.add_argument("--reopen", action="store_true", help="reconcile a locked month afresh (with --lock: book the change)")
+                   help="把按车牌+保费建议的匹配算作一致（核对过之后）")
+    p.add_argument("--lock", action="store_true", help="在手续费结算台账锁定该月（重新对账时记调整行）")
+    p.add_argument("--reopen", action="store_true", help="重新对已锁定的月份对账（与 --lock 一起：记下变化）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('reconcile', "month-end reconciliation with one insurer's statement", _reconcile_args, cmd_reconcile),
+    ('reconcile', '月末与一家保险公司的对账单逐单核对', _reconcile_args, cmd_reconcile),
 )

@@ -41,15 +41,15 @@ def cmd_region(args: argparse.Namespace) -> int:
 
 
 def _region_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reports", nargs="+", metavar="REPORT", help="stores' monthly report workbooks")
-    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to rank")
-    p.add_argument("--settings", metavar="FILE.toml", help="settings with [region] and [[region.stores]]")
-    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
-    p.add_argument("--json", action="store_true", help="print ranking and penalties as one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the region workbook")
+    p.add_argument("reports", nargs="+", metavar="REPORT", help="各门店的月报工作簿")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="排名月份，如 2026-10")
+    p.add_argument("--settings", metavar="FILE.toml", help="含 [region] 和 [[region.stores]] 的设置文件")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="评估日期，如 2026-11-24 或 2026/11/24（默认今天）")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出排名和扣分")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出区域排名工作簿")
 
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('region', 'rank stores from their monthly reports', _region_args, cmd_region),
+    ('region', '按各门店月报排名', _region_args, cmd_region),
 )

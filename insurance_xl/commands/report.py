@@ -38,13 +38,13 @@ USES = {**USED_COLUMNS, **dict.fromkeys(("handovers", "payments", "tp_refunds", 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to report")
-    p.add_argument("--out", metavar="FILE.xlsx", help="report workbook (default: 保险业务月报-STORE-MONTH.xlsx)")
-    p.add_argument("--send", action="store_true", help="e-mail the report as the scheduled job does ([mail] settings)")
-    p.add_argument("--resend", action="store_true", help="with --send: send again to recipients already sent to")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="月份，如 2026-10 或 2026/10")
+    p.add_argument("--out", metavar="FILE.xlsx", help="月报工作簿（默认 保险业务月报-门店-月份.xlsx）")
+    p.add_argument("--send", action="store_true", help="像定时任务一样发邮件（[mail] 设置）")
+    p.add_argument("--resend", action="store_true", help="与 --send 一起：已发过的收件人再发一次")
 
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('report', 'the monthly report workbook', _report_args, cmd_report),
+    ('report', '月报工作簿', _report_args, cmd_report),
 )

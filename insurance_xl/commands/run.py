@@ -15,11 +15,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out-dir", default="out", help="where the demo store and results go (default ./out)")
-    p.add_argument("--seed", type=int, default=2026, help="demo store seed")
-    p.add_argument("--vehicles", type=parse_count, default=1500, help="demo store size (own-brand vehicles)")
+    p.add_argument("--out-dir", default="out", help="示例门店和结果写到哪里（默认 ./out）")
+    p.add_argument("--seed", type=int, default=2026, help="示例门店的随机种子")
+    p.add_argument("--vehicles", type=parse_count, default=1500, help="示例门店规模（本品牌车辆数）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('run', 'the main job on the built-in sample store', _run_args, cmd_run),
+    ('run', '用内置示例门店跑一遍主流程', _run_args, cmd_run),
 )

@@ -27,7 +27,7 @@ def clock() -> dt.datetime:
 
 def describe_job_run(run) -> list[str]:
     if run.result is None:
-        return [f"{run.name}：{'无需发送（未到发送日，或已发送）' if run.ok else '失败：' + run.error}"]
+        return [f"{run.name}：{'无需发送（未到发送日，或已发送 / 已写入发件箱）' if run.ok else '失败：' + run.error}"]
     return [f"{run.name}：{line}" for line in describe_sending(run.result)]
 
 
@@ -69,11 +69,11 @@ def _schedule(args: argparse.Namespace, file_settings: Settings) -> int:
 
 
 def _schedule_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", help="store workbook or folder (default: schedule.store in the settings)")
-    p.add_argument("--settings", metavar="FILE.toml", help="settings file ([mail], [schedule])")
-    p.add_argument("--once", action="store_true", help="run what is due now and exit (for cron / Task Scheduler)")
+    p.add_argument("path", nargs="?", help="门店工作簿或文件夹（默认设置中的 schedule.store）")
+    p.add_argument("--settings", metavar="FILE.toml", help="设置文件（[mail]、[schedule]）")
+    p.add_argument("--once", action="store_true", help="只执行现在到期的任务后退出（给 cron / 任务计划程序用）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('schedule', "the scheduled job: on the report day, build and send last month's report once", _schedule_args, cmd_schedule),
+    ('schedule', '定时任务：到报送日生成并发送上月月报（只发一次）', _schedule_args, cmd_schedule),
 )

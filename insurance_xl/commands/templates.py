@@ -14,9 +14,9 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def _templates_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", help="folder to write the blank register workbooks into")
+    p.add_argument("dir", help="写空白登记表的文件夹")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('templates', 'write blank register workbooks', _templates_args, cmd_templates),
+    ('templates', '写出空白登记表', _templates_args, cmd_templates),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.validation.validate import report_lines, validate
-from ..errors import InsuranceXlError, RegisterMissing
+from ..errors import InsuranceXlError
 from ..writing.integrity import verify_workbook_stamp
 from ..writing.validated_book import check_out_path, write_validated_workbook
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, now, parse_date, say
@@ -19,9 +19,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
     if args.out:
         check_out_path(args.path, args.out)
-    registers, ctx = load(args)
-    if not registers.layouts:
-        raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
+    registers, ctx = load(args)  # a path without registers stops there
     validation = validate(registers, ctx)
     if args.out:
         write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of, now=now(),
@@ -58,14 +56,14 @@ def verify_validated(args: argparse.Namespace) -> int:
 
 
 def _validate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", help="store workbook (.xlsx/.xlsm) or a folder of workbooks")
-    p.add_argument("--settings", metavar="FILE.toml", help="settings file (the workbook's 设置 sheet wins)")
-    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="evaluation date (default: today)")
-    p.add_argument("--json", action="store_true", help="print findings as one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the validated copy (findings sheet, marked cells, stamp)")
-    p.add_argument("--verify", metavar="FILE.xlsx", help="check a validated workbook's integrity stamp")
+    p.add_argument("path", nargs="?", help="门店工作簿（.xlsx/.xlsm）或放工作簿的文件夹")
+    p.add_argument("--settings", metavar="FILE.toml", help="设置文件 .toml（工作簿的「设置」表优先）")
+    p.add_argument("--as-of", type=parse_date, metavar="YYYY-MM-DD", help="评估日期，如 2026-11-24 或 2026/11/24（默认今天）")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出问题清单")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出校验后的副本（问题清单、标注单元格、完整性印记）")
+    p.add_argument("--verify", metavar="FILE.xlsx", help="检查校验后工作簿的完整性印记（未改 0，已改 1）")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('validate', 'findings for auditors; --out writes the validated workbook', _validate_args, cmd_validate),
+    ('validate', '校验登记表，列出问题（--out 写出校验后的工作簿）', _validate_args, cmd_validate),
 )

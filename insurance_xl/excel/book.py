@@ -10,6 +10,7 @@ Works on any xlwings engine: desktop Excel when a button runs it, the remote eng
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -34,6 +35,8 @@ HEADER_COLOR = "#1F4E78"  # write.HEADER_FILL
 WHITE = "#FFFFFF"
 ERROR_COLOR = "#FFC7CE"  # Excel's "bad" fill
 WARNING_COLOR = "#FFEB9C"  # Excel's "neutral" fill
+
+log = logging.getLogger(__name__)
 
 
 class BookInputError(InsuranceXlError):
@@ -188,8 +191,33 @@ def write_table(sheet: Any, frame: pd.DataFrame, columns: Sequence[OutColumn], t
     head.font.bold = True
     head.font.color = WHITE
     if freeze:
-        sheet.freeze_panes.freeze_at(f"{top}:{top}")
+        freeze_rows(sheet, top)
     return last
+
+
+def freeze_rows(sheet: Any, rows: int) -> None:
+    """Keep the sheet's first `rows` rows on screen.
+
+    xlwings' desktop engines have no `Sheet.freeze_panes` (only Office.js and the remote engine do):
+    desktop Excel freezes through the window, as VBA does. A platform without that window object
+    (macOS' AppleScript) keeps the list unfrozen rather than failing the button after it wrote.
+    """
+    if not _is_desktop(sheet):
+        sheet.freeze_panes.freeze_at(f"{rows}:{rows}")
+        return
+    try:
+        sheet.activate()
+        window = sheet.book.app.api.ActiveWindow
+        window.FreezePanes = False
+        window.SplitColumn = 0
+        window.SplitRow = rows
+        window.FreezePanes = True
+    except Exception:  # cosmetic: a list that scrolls its header away is still the right list
+        log.debug("could not freeze the first %s rows of %s", rows, sheet.name, exc_info=True)
+
+
+def _is_desktop(sheet: Any) -> bool:
+    return sheet.book.app.engine.type == "desktop"
 
 
 def write_title(sheet: Any, text: str, row: int = 1) -> None:

@@ -31,14 +31,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..registers import DATA_REGISTERS
 from ..writing.template_books import write_settings_sheet
 from ..xlsx.save import atomic_write
-from ..writing.sheet import write_register
+from ..writing.sheet import print_ready, write_register
 from ..excel import board
+from ..services.doctor import XLWINGS_PROPERTY
+from ..xlsx.properties import set_properties
+from ..services.package_files import CHECKOUT, WORKBOOK_NAME, asset_dir, in_checkout
 from ..outputs import BOARD_SHEET, CONF_SHEET
 from .layout import BUTTON_COLUMN, BUTTONS, CONF_ROWS
 
-ROOT = Path(__file__).resolve().parents[2]
-MACROS_DIR = ROOT / "macros"
-TARGET = ROOT / "workbook" / "insurance.xlsm"
+MACROS_DIR = asset_dir("macros")  # the wheel's copy of macros/ when installed
+# the repository's workbook/ in a checkout; in an installed copy, the current folder
+TARGET = (CHECKOUT / "workbook" / WORKBOOK_NAME) if in_checkout() else Path(WORKBOOK_NAME)
 STANDALONE = Path(xlwings.__file__).parent / "quickstart_standalone.xlsm"
 SAMPLE_MODULE = "Module1"  # the standalone workbook's demo macro (SampleCall): not ours
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
@@ -77,7 +80,8 @@ def sheets_workbook() -> Workbook:
     for i, ws in enumerate(wb.worksheets, start=1):  # the document modules of the VBA project
         ws.sheet_properties.codeName = f"Sheet{i}"
     wb.active = 0
-    return wb
+    set_properties(wb, {XLWINGS_PROPERTY: xlwings.__version__})  # the release whose VBA attach_vba embeds
+    return print_ready(wb)
 
 
 def write_conf_sheet(ws: Worksheet) -> None:
@@ -88,7 +92,9 @@ def write_conf_sheet(ws: Worksheet) -> None:
         ws.cell(row=i, column=3, value=note).font = Font(color="7F7F7F")
     notes = (
         "本表由 xlwings 读取：设置项从 A1 起连续排列，中间不能有空行；表名必须是 xlwings.conf。",
-        "一般只需要确认 Interpreter_Win（Windows）或 Interpreter_Mac（macOS）指向安装了 insurance-xl 的 Python。",
+        "用哪个 Python 由每台电脑自己设置（本表不写 Interpreter_Win/Interpreter_Mac）：默认是 PATH 上的 python；"
+        "装在别处时在 %USERPROFILE%\\.xlwings\\xlwings.conf 写一行 \"INTERPRETER_WIN\",\"python.exe 的完整路径\"。",
+        "按「检查环境」按钮或运行 insurance-xl doctor 查看按钮会用哪个 Python。",
     )
     for j, text in enumerate(notes, start=len(CONF_ROWS) + 2):
         ws.cell(row=j, column=1, value=text).alignment = Alignment(wrap_text=False)
@@ -214,8 +220,8 @@ def _sorted_defaults(types: bytes) -> bytes:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m insurance_xl.excel.build", description=__doc__.splitlines()[0])
     parser.add_argument("target", nargs="?", default=str(TARGET),
-                        help="where to write (default workbook/insurance.xlsm)")
-    parser.add_argument("--macros", default=str(MACROS_DIR), help="folder of the .bas modules (default macros/)")
+                        help=f"where to write (default {TARGET})")
+    parser.add_argument("--macros", default=str(MACROS_DIR), help=f"folder of the .bas modules (default {MACROS_DIR})")
     args = parser.parse_args(argv)
     print(build_workbook(args.target, args.macros))
     return 0

@@ -54,16 +54,15 @@ BUTTONS = (
     Button("月末对账", "MonthEndReconcile", 11, "把本店保单与保险公司对账单逐单核对，结果写入「月末对账」"),
     Button("生成月报", "MonthlyReport", 13, "把「月份」的月报另存为新工作簿（本工作簿旁的「月报」文件夹）"),
     Button("案件跟踪", "CaseTracking", 15, "每个理赔案件走到哪一步：未完成的按等待环节排在前面，并比较各保险公司回款天数"),
+    Button("检查环境", "CheckEnvironment", 17, "按钮用的 Python、insurance-xl、xlwings 版本，工作簿 VBA 是否匹配"),
 )
 
 # The xlwings.conf sheet, from A1 down without a gap (the VBA reads A1 to the first empty cell; keys
 # are case-insensitive). Switches the VBA compares with True are Excel booleans; ADD_WORKBOOK_TO_PYTHONPATH
 # is text because the VBA pastes it into a string that Python reads as 'true'/'false'.
+# The interpreter keys (Interpreter_Win/_Mac) and the Conda keys are left out: a key present here, even
+# empty, hides the PC's own setting (%USERPROFILE%\.xlwings\xlwings.conf), so every copy would need editing.
 CONF_ROWS: tuple[tuple[str, object, str], ...] = (
-    ("Interpreter_Win", "python",
-     "Windows：python = PATH 上的 Python；装在别处时填 python.exe 的完整路径，可用 %LOCALAPPDATA% 等环境变量"),
-    ("Interpreter_Mac", "python3",
-     "macOS：填 python3 的完整路径（终端运行 python3 -c \"import sys; print(sys.executable)\" 查看）"),
     ("PYTHONPATH", "", "留空：insurance-xl 用 pip 安装，不需要额外路径"),
     ("ADD_WORKBOOK_TO_PYTHONPATH", "false",
      "false：不从工作簿所在文件夹导入代码，放在旁边的 .py 文件不会冒充 insurance_xl"),
@@ -71,6 +70,4 @@ CONF_ROWS: tuple[tuple[str, object, str], ...] = (
     ("Use UDF Server", False, "FALSE：每次按钮启动一个 Python 进程"),
     ("Show Console", False, "TRUE 时显示黑色命令行窗口，排查问题用"),
     ("Debug UDFs", False, "开发者调试工作表函数用"),
-    ("Conda Path", "", "用 Anaconda 时：Anaconda 安装目录"),
-    ("Conda Env", "", "用 Anaconda 时：环境名"),
 )

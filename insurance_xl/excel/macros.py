@@ -9,7 +9,6 @@ Chinese message, never in a Python traceback dialog.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,6 @@ from .book import BookInputError, alert, board_as_of, board_month, book_context,
 from .layout import REPORT_FOLDER
 from ..excel import results
 
-log = logging.getLogger(__name__)
 
 KPI_REGISTERS = ("sales", "policies", "claims", "contacts")  # kpi.USED_COLUMNS names their columns
 MONEY_REGISTERS = ("claims", "handovers", "payments", "old_parts", "tp_refunds", "commission_settlements")
@@ -51,6 +49,7 @@ def validate_in(book: Any, today: dt.date) -> Any:
 
     status(book, "校验：正在读取全部登记表…")
     registers = read_book(book)
+    registers.require_some()
     ctx = book_context(book, registers, today)
     status(book, "校验：正在检查…")
     validation = validate(registers, ctx)
@@ -151,6 +150,25 @@ def case_tracking() -> None:
     _run("案件跟踪", case_tracking_in)
 
 
+def check_environment_in(book: Any) -> Any:
+    """检查环境: `insurance-xl doctor` for this workbook, about the Python this button started."""
+    import sys
+
+    from ..services.doctor import Interpreter, checkup
+
+    path = Path(book.fullname)
+    started = Interpreter(sys.executable, "本次按钮实际启动的 Python", sys.executable)
+    return checkup(path if path.is_absolute() and path.is_file() else None, started)
+
+
+def check_environment() -> None:
+    def glue(book: Any, today: dt.date) -> None:
+        report = check_environment_in(book)
+        alert(book, "\n".join(report.lines), "检查环境", critical=bool(report.problems))
+
+    _run("检查环境", glue)
+
+
 def book_folder(book: Any) -> Path:
     """The folder of the calling workbook; it must have been saved somewhere first."""
     path = Path(book.fullname)
@@ -174,8 +192,11 @@ def run_button(book: Any, title: str, glue: Callable[[Any, dt.date], object], to
     except Exception as exc:  # a bug, not bad input: one line for the clerk, the trace in the log
         if os.environ.get("INSURANCE_XL_DEBUG"):
             raise  # xlwings then shows the traceback
-        log.debug("internal error in %s", title, exc_info=True)
-        alert(book, f"内部错误（{type(exc).__name__}）。请设置环境变量 INSURANCE_XL_DEBUG=1 后重试，"
-                    f"把显示的错误信息反馈给维护人员。", title, critical=True)
+        from ..services.button_log import log_button_error
+
+        logged = log_button_error(title, exc, dt.datetime.now().astimezone())
+        where = f"详细信息已记录在 {logged}，请把这个文件发给维护人员" if logged else \
+            "请设置环境变量 INSURANCE_XL_DEBUG=1 后重试，把显示的错误信息反馈给维护人员"
+        alert(book, f"内部错误（{type(exc).__name__}）。{where}。", title, critical=True)
     finally:
         status(book, False)

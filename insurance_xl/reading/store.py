@@ -303,4 +303,5 @@ def assemble(sheets: Iterable[SheetRead], unrecognised: list[tuple[str, str]], s
             layouts.append(item.layout)
             findings.extend(item.findings)
     return Registers(tables=tables, layouts=layouts, findings=findings, extras=extras,
-                     unrecognised=unrecognised, source=source, notes=notes)
+                     unrecognised=unrecognised, source=source, notes=notes,
+                     searched=True)

@@ -75,20 +75,21 @@ class MonthlyReportJob:
     ledger: SentLedger
     build: ReportBuilder
     send: Sender
+    drafts: bool = False  # the outbox transport: a drafted .eml settles the month (nothing is sent)
 
     def __call__(self, now: dt.datetime) -> SendResult | None:
         month = due_month(now, self.plan)
         if month is None:
             log.debug("月报未到发送时间（每月 %d 日 %s）", self.plan.day, self.plan.time)
             return None
-        if self.ledger.is_complete(self.store, month, self.addresses):
-            log.info("%s 月报已发送，无需再发", month)
+        if self.ledger.is_complete(self.store, month, self.addresses, drafts=self.drafts):
+            log.info("%s 月报%s，无需再发", month, "已写入发件箱（或已发送）" if self.drafts else "已发送")
             return None
         log.info("生成 %s 月报", month)
         report = self.build(month, now.date())
         result = self.send(report, now)
-        log.info("%s 月报：发送 %d，已发送过 %d，失败 %d", month, len(result.sent), len(result.skipped),
-                 len(result.failed))
+        log.info("%s 月报：发送 %d，写入发件箱 %d，此前已处理 %d，失败 %d", month, len(result.sent), len(result.drafted),
+                 len(result.skipped), len(result.failed))
         return result
 
 
@@ -115,7 +116,8 @@ def monthly_report_job(settings: Settings, build: ReportBuilder, transport: Tran
         return send_report(report, settings.mail, transport, ledger, now=now)
 
     parse_time(settings.schedule.time)
-    job = MonthlyReportJob(settings.store, tuple(recipients(settings.mail)), settings.schedule, ledger, build, send)
+    job = MonthlyReportJob(settings.store, tuple(recipients(settings.mail)), settings.schedule, ledger, build, send,
+                           drafts=transport.name == "outbox")
     return Job("月报", job, at=settings.schedule.time)
 
 

@@ -60,7 +60,7 @@ class Report:
 class Delivery:
     recipient: str
     message_id: str
-    status: str  # sent | skipped (already sent) | failed
+    status: str  # sent | drafted (an .eml in the outbox, for someone to send) | skipped (done before) | failed
     detail: str = ""
     attempts: int = 0
 
@@ -75,6 +75,10 @@ class SendResult:
     @property
     def sent(self) -> tuple[Delivery, ...]:
         return self.with_status("sent")
+
+    @property
+    def drafted(self) -> tuple[Delivery, ...]:
+        return self.with_status("drafted")
 
     @property
     def skipped(self) -> tuple[Delivery, ...]:
@@ -257,7 +261,9 @@ def send_report(report: Report, mail: MailSettings, transport: Transport, ledger
     cells = personal_data_cells(report.path, report.personal) if report.personal else []
     deliveries = []
     with ledger.locked():
-        counts = ledger.sent_counts()
+        drafts = transport.name == "outbox"  # an .eml in a folder is a draft until someone sends it
+        done = "drafted" if drafts else "sent"
+        counts = ledger.sent_counts(drafts)
         for address in addresses:
             key = message_key(report.store, report.month, address)
             earlier = counts.get(key, 0)
@@ -280,9 +286,10 @@ def send_report(report: Report, mail: MailSettings, transport: Transport, ledger
                 log.error("月报 %s 发送失败（%s）：%s", report.month, msg_id, exc.detail)
                 deliveries.append(Delivery(address, msg_id, "failed", exc.detail, exc.attempts))
                 continue
-            ledger.record({**entry, "status": "sent", "attempts": attempts})
-            log.info("月报 %s 已发送（%s，%s）", report.month, msg_id, transport.name)
-            deliveries.append(Delivery(address, msg_id, "sent", attempts=attempts))
+            ledger.record({**entry, "status": done, "attempts": attempts})
+            log.info("月报 %s %s（%s，%s）", report.month, "已写入发件箱（待发送）" if drafts else "已发送", msg_id,
+                     transport.name)
+            deliveries.append(Delivery(address, msg_id, done, attempts=attempts))
     if cells:
         raise PersonalDataInReport(report.path, cells)
     return SendResult(tuple(deliveries))

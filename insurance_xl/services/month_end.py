@@ -89,6 +89,25 @@ def reconcile_month(registers: Registers, ctx: Context, insurer: str, month: str
     return MonthEnd(statement, rec, lines, print_, state, snapshot, changes)
 
 
+def lock_refusal(registers: Registers, ctx: Context, insurer: str, month: str, rec: Reconciliation) -> str | None:
+    """Why `--lock` must not book this month, or None. A lock books the statement's commission as a
+    receivable (§4.6): for an insurer that is not a partner (a typo: 人保 for 人保财险) or one with no
+    policy of ours that month, that receivable would be a phantom."""
+    import difflib
+
+    partners = list(ctx.settings.insurers)
+    if partners and insurer not in partners:
+        named = registers["policies"]["insurer"].dropna().astype(str).unique().tolist()
+        names = list(dict.fromkeys([*partners, *named]))
+        close = [n for n in partners if insurer and insurer in n] or difflib.get_close_matches(insurer, names, n=1, cutoff=0.3)
+        hint = f"，是不是「{close[0]}」？" if close else f"（合作保险公司：{'、'.join(partners)}）"
+        return f"「{insurer}」不是「设置」里的合作保险公司，未锁定{hint}"
+    if rec.ours_lines.empty:
+        return (f"{month} 本店没有「{insurer}」的保单，未锁定：锁定会按对账单记一笔应收手续费。"
+                f"请核对保险公司名称和月份")
+    return None
+
+
 def locks_dir(store: str | Path) -> Path:
     root = Path(store)
     return root / LOCKS_DIR if root.is_dir() else root.parent / LOCKS_DIR / root.stem

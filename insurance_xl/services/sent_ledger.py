@@ -1,4 +1,5 @@
-"""The sent ledger: one JSON line per message sent or failed, next to the .eml files in the outbox.
+"""The sent ledger: one JSON line per message sent, drafted (an .eml written to the outbox: nobody has
+sent it yet) or failed, next to the .eml files in the outbox.
 
 It is what makes a rerun of the same month send nothing new (ARCHITECTURE.md "Files we touch ·
 E-mail"): a message is keyed by store + month + recipient. Appending a line is fsynced; a line torn
@@ -46,15 +47,18 @@ class SentLedger:
                     out.append(entry)
         return out
 
-    def sent_counts(self) -> dict[str, int]:
+    def sent_counts(self, drafts: bool = False) -> dict[str, int]:
+        """Messages per key that really left (SMTP: "sent"); with `drafts`, also the ones written to the
+        outbox for someone to send ("drafted"): they settle a message for the outbox, not for SMTP."""
+        settled = {"sent", "drafted"} if drafts else {"sent"}
         counts: dict[str, int] = {}
         for e in self.entries():
-            if e.get("status") == "sent":
+            if e.get("status") in settled:
                 counts[e.get("key", "")] = counts.get(e.get("key", ""), 0) + 1
         return counts
 
-    def is_complete(self, store: str, month: str, addresses: Collection[str]) -> bool:
-        counts = self.sent_counts()
+    def is_complete(self, store: str, month: str, addresses: Collection[str], drafts: bool = False) -> bool:
+        counts = self.sent_counts(drafts)
         return all(counts.get(message_key(store, month, a)) for a in addresses)
 
     def record(self, entry: Mapping[str, Any]) -> None:

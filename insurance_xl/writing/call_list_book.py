@@ -27,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..registers import REGISTERS
 from ..core.renewals import PHONE, SMS, UNASSIGNED, CallLists
-from .sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn, out_column, print_landscape, write_frame, write_title
+from .sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn, out_column, print_landscape, write_frame, write_title, print_ready
 from ..xlsx.save import save_workbook
 from ..xlsx.properties import PROPERTY_PREFIX, set_properties
 
@@ -128,7 +128,7 @@ def write_call_list(lists: CallLists, clerk: str, path: str | Path) -> Path:
     set_properties(wb, {AS_OF_PROPERTY: lists.as_of.isoformat()})
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_workbook(wb, target, kind=CALL_LIST_KIND)
+    save_workbook(print_ready(wb), target, kind=CALL_LIST_KIND)
     return target
 
 

@@ -22,7 +22,7 @@ from ..core.claims import BANDS, MoneyFlags
 from ..core.commission_owed import SOURCE_POLICIES, write_down_total
 from ..registers import REGISTERS
 from ..settings import Settings
-from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, print_landscape, put, write_frame, write_title
+from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, print_landscape, put, write_frame, write_title, print_ready
 from ..xlsx.save import save_workbook
 
 OVERDUE_KIND = "overdue-list"
@@ -205,5 +205,5 @@ def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
 def write_overdue_workbook(flags: MoneyFlags, settings: Settings, path: str | Path) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_workbook(overdue_workbook(flags, settings), target, kind=OVERDUE_KIND)
+    save_workbook(print_ready(overdue_workbook(flags, settings)), target, kind=OVERDUE_KIND)
     return target

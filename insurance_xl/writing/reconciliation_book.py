@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.reconcile import OURS, THEIRS, Reconciliation
 from ..reading.statements import FIELD_LABELS, Statement
-from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, fit_widths, put, write_frame, write_title
+from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, fit_widths, put, write_frame, write_title, print_ready
 from ..core.money import yuan
 
 OUTCOMES = ("matched", "differences", "only_ours", "only_theirs", "duplicates", "suggested")
@@ -225,7 +225,7 @@ def reconciliation_workbook(rec: Reconciliation, statement: Statement, store: st
         write_frame(ws, _outcome_frame(rec, outcome), _outcome_columns(rec, outcome),
                     table_name=f"tbl_{outcome}" if len(getattr(rec, outcome)) else None)
     _write_detail_list(wb.create_sheet(DETAIL_SHEET), rec, store)
-    return wb
+    return print_ready(wb)
 
 
 def _write_summary(ws: Worksheet, rec: Reconciliation, statement: Statement, store: str, changes: list[str]) -> None:
@@ -345,7 +345,7 @@ def _write_detail_list(ws: Worksheet, rec: Reconciliation, store: str) -> None:
         letter = get_column_letter(j)
         cell = ws.cell(row=total_row, column=j, value=f"=SUM({letter}{header + 1}:{letter}{max(last, header + 1)})")
         cell.number_format, cell.font, cell.border = MONEY_FORMAT, Font(bold=True), BORDER
-    fit_widths(ws, minimum=6, maximum=30)  # before the long signature lines, which must not widen columns
+    fit_widths(ws, minimum=6, maximum=40)  # before the long signature lines, which must not widen columns
     ws.column_dimensions["A"].width = 6
     totals = rec.totals
     conclusion = (f"对账结论：本月本店手续费合计 {money(totals['ours']['commission'])} 元，保险公司手续费合计 "

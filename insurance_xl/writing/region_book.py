@@ -20,7 +20,7 @@ def build_region_workbook(result: RegionResult, title: str = "区域门店月度
     from openpyxl import Workbook
 
     from .report_book import RATE_FORMAT, setup_page
-    from .sheet import MONEY_FORMAT, OutColumn, fit_widths, write_frame, write_title
+    from .sheet import MONEY_FORMAT, OutColumn, fit_widths, print_ready, write_frame, write_title
 
     formats = {"rate": RATE_FORMAT, "money": MONEY_FORMAT}
 
@@ -61,4 +61,4 @@ def build_region_workbook(result: RegionResult, title: str = "区域门店月度
         fit_widths(ws, maximum=40)
         write_title(ws, heading, len(cols))
         setup_page(ws)
-    return wb
+    return print_ready(wb)

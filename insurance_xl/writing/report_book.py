@@ -29,7 +29,7 @@ from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
-                    write_frame, write_title)
+                    print_ready, write_frame, write_title)
 from ..xlsx.save import save_workbook
 from .cases_book import INSURERS_SHEET, write_insurer_sheet
 from .staff_sheet import write_staff_sheet
@@ -68,8 +68,8 @@ def write_report(registers: Registers, ctx: Context, month: str, path: str | Pat
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases,
-                               staff=staff, extra=extra), target,
+    save_workbook(print_ready(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases,
+                               staff=staff, extra=extra)), target,
                   kind=REPORT_KIND)
     return target
 

@@ -85,7 +85,7 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
         cell = ws.cell(row=start_row, column=j, value=col.header)
         cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = col.width
+        ws.column_dimensions[get_column_letter(j)].width = content_width(frame, col)
     values = {c.key: _column_values(frame, c.key) for c in columns}
     # a column's style (border, number format) is set on its first cell and copied to the others:
     # assigning a Border per cell makes openpyxl hash it every time (20 s for 50k cells)
@@ -126,6 +126,29 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[OutColumn]
     if freeze:
         ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
     return last
+
+
+def content_width(frame: pd.DataFrame, col: OutColumn, maximum: int = 50) -> float:
+    """The declared width, widened to the header and the longest value (CJK characters count double),
+    so a 保单号 or a name is never cut: one vectorised pass over the column."""
+    longest = display_width(pd.Series([col.header]))
+    if col.key in frame.columns and len(frame):
+        values = frame[col.key]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            longest = max(longest, 10)
+        elif pd.api.types.is_numeric_dtype(values):
+            top = values.abs().max()
+            longest = max(longest, len(f"{top:,.2f}") + 2 if pd.notna(top) else 0)
+        else:
+            longest = max(longest, display_width(values.dropna().astype(str)))
+    return max(col.width, min(maximum, longest + 2))
+
+
+def display_width(texts: pd.Series) -> int:
+    if not len(texts):
+        return 0
+    wide = texts.str.count(r"[\u2e80-\uffff]")
+    return int((texts.str.len() + wide).max())
 
 
 def _column_values(frame: pd.DataFrame, key: str) -> list[object]:
@@ -182,3 +205,69 @@ def rows_of(frame: pd.DataFrame, keys: Iterable[str]) -> list[list[object]]:
     """Frame rows as lists of Python values (None for empty), in the given key order."""
     cols = [_column_values(frame, k) for k in keys]
     return [list(row) for row in zip(*cols)] if cols else []
+
+
+# ---- every workbook we write, before it is saved -------------------------------------------------
+
+CJK_FONT = "等线"  # Office 2016+'s default Chinese font (Windows 10+); Excel falls back to 微软雅黑 where absent
+
+
+def print_ready(wb: Workbook) -> Workbook:
+    """Make every sheet of an output workbook print and read well: A4 landscape, one page wide
+    (LibreOffice and Excel scale it down), the header rows repeated on each printed page, a filter on
+    the header of a list, and a Chinese font instead of Calibri (where Chinese falls back to whatever
+    the PC has). A sheet's own choices (a print title set by its writer) are kept."""
+    chinese_fonts(wb)
+    for ws in wb.worksheets:
+        print_ready_sheet(ws)
+        header = _frozen_header_row(ws)
+        if header and not ws.print_title_rows:
+            ws.print_title_rows = f"1:{header}"
+        width = _header_width(ws, header) if header else 0
+        if width > 1 and not ws.tables and not ws.auto_filter.ref and ws.max_row > header:  # a list, not a form
+            ws.auto_filter.ref = f"A{header}:{get_column_letter(width)}{ws.max_row}"
+    return wb
+
+
+def print_ready_sheet(ws: Worksheet) -> None:
+    """A4 landscape, one page wide (a sheet of ours in a workbook that is the clerk's, fonts left alone)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _frozen_header_row(ws: Worksheet) -> int:
+    """The last row kept on screen by the sheet's frozen panes (0: none)."""
+    if not ws.freeze_panes:
+        return 0
+    from openpyxl.utils.cell import coordinate_from_string
+
+    return coordinate_from_string(ws.freeze_panes)[1] - 1
+
+
+def _header_width(ws: Worksheet, row: int) -> int:
+    filled = [c.column for c in ws[row] if c.value is not None]
+    return max(filled) if len(filled) > 1 else 0
+
+
+def chinese_fonts(wb: Workbook) -> None:
+    """Calibri (openpyxl's default) and unnamed fonts become CJK_FONT, in place: cells keep their
+    font index, so this costs nothing per cell."""
+    from openpyxl.styles import Font as FontStyle
+
+    def chinese(font: FontStyle) -> FontStyle:
+        if font.name not in (None, "Calibri"):
+            return font
+        new = copy(font)
+        new.name, new.scheme = CJK_FONT, None
+        return new
+
+    fonts = wb._fonts  # openpyxl keeps no public handle on the default font
+    for i, font in enumerate(list(fonts)):
+        list.__setitem__(fonts, i, chinese(font))
+    fonts._dict = {font: i for i, font in reversed(list(enumerate(fonts)))}
+    fonts.clean = True
+    for style in wb._named_styles:
+        if style.name == "Normal":
+            style.font = chinese(style.font)

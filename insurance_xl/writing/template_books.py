@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from ..registers import DATA_REGISTERS, REGISTERS
 from ..settings import documented_settings
 from ..xlsx.save import save_workbook
-from .sheet import write_frame, write_register, OutColumn
+from .sheet import write_frame, write_register, OutColumn, print_ready
 
 TEMPLATE_ROWS = 1000  # formats and drop-downs prepared for this many rows
 
@@ -21,7 +21,7 @@ def template_workbook(register_keys: tuple[str, ...]) -> Workbook:
             write_settings_sheet(wb)
         else:
             write_register(wb, key, validation_rows=TEMPLATE_ROWS)
-    return wb
+    return print_ready(wb)
 
 
 def write_settings_sheet(wb: Workbook, values: dict[str, object] | None = None) -> None:

@@ -21,5 +21,6 @@ def shown(value: object) -> str:
 
 def describe_sending(result) -> list[str]:
     """One line per recipient of a mail.SendResult."""
-    words = {"sent": "已发送", "skipped": "此前已发送，不再重发", "failed": "发送失败"}
+    words = {"sent": "已发送", "drafted": "已写入发件箱（待发送）", "skipped": "此前已发送或已写入发件箱，不再重复",
+             "failed": "发送失败"}
     return [f"{words[d.status]} {d.recipient} {d.detail}".rstrip() for d in result.deliveries]

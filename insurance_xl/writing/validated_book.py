@@ -29,7 +29,7 @@ from ..tables import Registers
 from ..reading.store import load_sheet_grids
 from ..xlsx.properties import output_kind, set_properties, stamp_kind
 from ..core.validation.validate import SEVERITY_LABEL, Validation, register_title, rule_title
-from .sheet import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, fit_widths, put
+from .sheet import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, fit_widths, print_ready_sheet, put
 from ..xlsx.save import atomic_write, verify_workbook
 
 AUTHOR = "insurance-xl"
@@ -142,13 +142,21 @@ def mark_cells(wb: Workbook, findings: tuple[Finding, ...]) -> None:
         cell.comment = comment
 
 
+def local_time(iso: str) -> str:
+    """The stamp's time as a clerk reads it: 2026-11-24 09:30:00（UTC+08:00）."""
+    when = dt.datetime.fromisoformat(iso)
+    offset = when.strftime("%z")
+    zone = f"（UTC{offset[:3]}:{offset[3:]}）" if offset else ""
+    return f"{when:%Y-%m-%d %H:%M:%S}{zone}"
+
+
 def write_results_sheet(wb: Workbook, validation: Validation, stamp: Stamp, *, as_of: dt.date, store: str) -> None:
     ws = wb.create_sheet(RESULTS_SHEET, 0)
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
     put(ws.cell(row=1, column=1), f"校验结果：{store}").font = TITLE_FONT
-    put(ws.cell(row=2, column=1), f"校验时间 {stamp.validated_at}　基准日 {as_of:%Y-%m-%d}　规则版本 {stamp.ruleset}　"
+    put(ws.cell(row=2, column=1), f"校验时间 {local_time(stamp.validated_at)}　基准日 {as_of:%Y-%m-%d}　规则版本 {stamp.ruleset}　"
                                   f"错误 {validation.errors} 条　警告 {validation.warnings} 条")
     put(ws.cell(row=3, column=1), f"完整性校验码 SHA-256：{stamp.sha256}（用 insurance-xl validate --verify 本文件 "
                                   f"可验证登记表自校验后未被修改）")
@@ -185,7 +193,10 @@ def write_results_sheet(wb: Workbook, validation: Validation, stamp: Stamp, *, a
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(FINDING_HEADERS))}{max(row, first + 1)}"
     fit_widths(ws, maximum=40)
     ws.column_dimensions["I"].width = 70
-    ws.freeze_panes = None
+    ws.column_dimensions["A"].width = max(6, min(30, max((len(str(c.value)) * 2 for c in ws["A"][4:] if c.value), default=6)))
+    ws.freeze_panes = None  # the summary sits above the findings: frozen, it would fill the screen
+    ws.print_title_rows = f"{first}:{first}"  # printed, each page repeats the findings' header
+    print_ready_sheet(ws)
 
 
 def _header(ws, row: int, headers: tuple[str, ...]) -> None:
