@@ -33,11 +33,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return verify_validated(args)
     if not args.path:
         raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
+    cells: dict = {}
+    on_grid = None
     if args.out:
+        from ..writing.integrity import SheetCells
         from ..writing.validated_book import check_out_path
 
         check_out_path(args.path, args.out)
-    registers, ctx = load(args)
+
+        def on_grid(sheet, grid, offsets) -> None:  # the stamp's cells, taken while reading
+            cells[sheet] = SheetCells.from_grid(grid, offsets)
+    registers, ctx = load(args, on_grid)
     if not registers.layouts:
         raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
     validation = validate(registers, ctx)
@@ -45,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from ..writing.validated_book import write_validated_workbook
 
         write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
-                                 now=dt.datetime.now().astimezone(), store=ctx.settings.store)
+                                 now=dt.datetime.now().astimezone(), store=ctx.settings.store, cells=cells)
     if args.json:
         emit_json(validation.to_json())
     else:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..tables import Registers
-from ..reading.store import read_store
+from ..reading.store import GridHook, read_store
 from ..settings import Context, Settings, load_settings
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -59,8 +59,8 @@ def settings_for(registers: Registers, settings_file: str | None) -> Settings:
     return load_settings(settings_file, rows)
 
 
-def load(args: argparse.Namespace) -> tuple[Registers, Context]:
-    registers = read_store(args.path)
+def load(args: argparse.Namespace, on_grid: GridHook | None = None) -> tuple[Registers, Context]:
+    registers = read_store(args.path, on_grid=on_grid)
     settings = settings_for(registers, getattr(args, "settings", None))
     as_of = getattr(args, "as_of", None) or dt.date.today()
     return registers, Context(settings=settings, as_of=as_of)

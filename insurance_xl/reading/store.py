@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +32,15 @@ from .clerk_values import EXPECTED, KIND_RULE
 
 log = logging.getLogger(__name__)
 
+GridHook = Callable[[str, pd.DataFrame, list[int]], None]
 HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
 TOTAL_LABELS = {"合计", "总计", "小计", "总合计", "合计金额", "本页合计", "累计"}
 _TOTAL_NOISE = "[ \t\r\n\u3000:：]"
 
 
-def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
-    """Read a workbook, or every workbook in a folder (subfolders included), into Registers."""
+def read_store(path: str | Path, skip_outputs: bool = True, on_grid: GridHook | None = None) -> Registers:
+    """Read a workbook, or every workbook in a folder (subfolders included), into Registers.
+    `on_grid(sheet, grid, offsets)` sees each register sheet's grid as read (the integrity stamp)."""
     root = Path(path)
     files = list(workbook_files(root, skip_outputs))
     if root.is_dir() and not files:
@@ -47,7 +49,7 @@ def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
     unrecognised: list[tuple[str, str]] = []
     for file in files:
         name = str(file.relative_to(root)) if root.is_dir() else file.name
-        for item in read_workbook(file, name):
+        for item in read_workbook(file, name, on_grid):
             if isinstance(item, SheetRead):
                 sheets.append(item)
             else:
@@ -79,13 +81,15 @@ class SheetRead:
     findings: list[Finding]
 
 
-def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]]:
+def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Iterator[SheetRead | tuple[str, str]]:
     """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
     check_workbook_file(file)
     grids = list(_load_grids(file))
     for sheet, grid, col_offsets in grids:
         item = read_grid(grid, name, sheet, col_offsets)
         if item is not None:
+            if on_grid is not None:
+                on_grid(sheet, grid, col_offsets)
             yield item
         elif grid.notna().to_numpy().any():
             yield (name, sheet)
