@@ -48,8 +48,8 @@ def _command(*argv: str):
 READERS = {"ours": _ours, "calamine": _calamine, "pandas_openpyxl": _pandas_openpyxl,
            "validate_out": _command("validate", "{path}", "--as-of", "2026-11-24", "--out", "{out}"),
            "validate_out_openpyxl": _command("validate", "{path}", "--as-of", "2026-11-24", "--out", "{out}"),
-           "kpi": _command("kpi", "{path}", "--as-of", "2026-11-24", "--json"),
-           "kpi_no_cache": _command("kpi", "{path}", "--as-of", "2026-11-24", "--json", "--no-cache")}
+           "kpi": _command("kpi", "{path}", "--as-of", "2026-11-24", "--month", "2026-10", "--json"),
+           "kpi_no_cache": _command("kpi", "{path}", "--as-of", "2026-11-24", "--month", "2026-10", "--json", "--no-cache")}
 
 
 def main(reader: str, path: str) -> None:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from .commands import audit, kpis, mailing, money, reconciling, store
 from .commands.audit import run_validation
-from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, settings_for
+from .commands.common import (EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, reading_options,
+                              settings_for)
 from .commands.store import run_monthly_report
 from .errors import InsuranceXlError
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, add_args, handler in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
         add_args(p)
+        p.add_argument("--no-cache", action="store_true", help="parse every workbook afresh (no cached registers)")
         p.set_defaults(handler=handler)
     return parser
 
@@ -41,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("INSURANCE_XL_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        reading_options(args)
         return args.handler(args)
     except InsuranceXlError as exc:
         sys.stderr.write(f"insurance-xl: {exc}\n")

@@ -36,3 +36,11 @@ def make_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
             ws.append(row)
     wb.save(path)
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _registers_cache(tmp_path_factory):
+    """The cache of parsed registers (reading/cache.py) in the session's own folder, never the
+    user's: INSURANCE_XL_CACHE_DIR, which subprocesses inherit."""
+    os.environ["INSURANCE_XL_CACHE_DIR"] = str(tmp_path_factory.mktemp("registers-cache"))
+    yield

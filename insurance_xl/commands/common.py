@@ -59,6 +59,16 @@ def settings_for(registers: Registers, settings_file: str | None) -> Settings:
     return load_settings(settings_file, rows)
 
 
+def reading_options(args: argparse.Namespace) -> None:
+    """Per run: the settings file's [limits] for the reading checks, and whether the cache is used."""
+    from ..reading import cache
+    from ..settings import file_limits
+    from ..xlsx import safety
+
+    safety.configure(file_limits(getattr(args, "settings", None)))
+    cache.set_enabled(not getattr(args, "no_cache", False))
+
+
 def load(args: argparse.Namespace, on_grid: GridHook | None = None) -> tuple[Registers, Context]:
     registers = read_store(args.path, on_grid=on_grid)
     settings = settings_for(registers, getattr(args, "settings", None))

@@ -28,6 +28,7 @@ from ..xlsx.properties import output_kind
 from ..xlsx.save import BACKUP_DIR
 from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
 from ..xlsx.grids import load_grids
+from .cache import read_through
 from .clerk_values import EXPECTED, KIND_RULE
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ def read_store(path: str | Path, skip_outputs: bool = True, on_grid: GridHook | 
     unrecognised: list[tuple[str, str]] = []
     for file in files:
         name = str(file.relative_to(root)) if root.is_dir() else file.name
-        for item in read_workbook(file, name, on_grid):
+        if on_grid is None:  # the cache of parsed registers (reading/cache.py) holds no grids
+            items = read_through(file, name, lambda: list(read_workbook(file, name)), SheetRead)
+        else:
+            items = read_workbook(file, name, on_grid)
+        for item in items:
             if isinstance(item, SheetRead):
                 sheets.append(item)
             else:
