@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import InsuranceXlError
 from ..tables import Registers
 from ..settings import Context
+from .progress import step
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, parse_date, say
 
 
@@ -46,12 +47,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     registers, ctx = load(args, on_grid)
     if not registers.layouts:
         raise RegisterMissing(args.path, "没有找到任何登记表（按工作表名和表头查找）")
-    validation = validate(registers, ctx)
+    with step("校验", json_output=args.json):
+        validation = validate(registers, ctx)
     if args.out:
         from ..writing.validated_book import write_validated_workbook
 
-        write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
-                                 now=dt.datetime.now().astimezone(), store=ctx.settings.store, cells=cells)
+        with step(f"写入 {Path(args.out).name}", json_output=args.json):
+            write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of,
+                                     now=dt.datetime.now().astimezone(), store=ctx.settings.store, cells=cells)
     if args.json:
         emit_json(validation.to_json())
     else:

@@ -70,7 +70,10 @@ def reading_options(args: argparse.Namespace) -> None:
 
 
 def load(args: argparse.Namespace, on_grid: GridHook | None = None) -> tuple[Registers, Context]:
-    registers = read_store(args.path, on_grid=on_grid)
+    from .progress import step
+
+    with step(f"读取 {Path(args.path).name}", json_output=getattr(args, "json", False)):
+        registers = read_store(args.path, on_grid=on_grid)
     settings = settings_for(registers, getattr(args, "settings", None))
     as_of = getattr(args, "as_of", None) or dt.date.today()
     return registers, Context(settings=settings, as_of=as_of)
