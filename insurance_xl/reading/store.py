@@ -89,8 +89,7 @@ class SheetRead:
 def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Iterator[SheetRead | tuple[str, str]]:
     """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
     check_workbook_file(file)
-    grids = list(_load_grids(file))
-    for sheet, grid, col_offsets in grids:
+    for sheet, grid, col_offsets in _load_grids(file):  # one sheet's grid at a time: memory stays one sheet deep
         item = read_grid(grid, name, sheet, col_offsets)
         if item is not None:
             if on_grid is not None:

@@ -314,7 +314,7 @@ def _comments(archive: zipfile.ZipFile, names: set[str], part: str, ours: dict[s
             changed[name] = data
         else:
             new_parts[name] = data.encode("utf-8")
-    if add or rels_part not in names:
+    if add or part in legacy:  # a new comments part or a new drawing: their content types
         _content_types(small, changed, add, vml=True)
 
 
