@@ -119,3 +119,42 @@ def test_the_package_writer_and_openpyxl_agree_on_the_results_sheet(tmp_path, mo
     marked = lambda wb: sorted((ws.title, c.coordinate, c.fill.fgColor.rgb[-6:], c.comment.text)  # noqa: E731
                                for ws in wb.worksheets for r in ws.iter_rows() for c in r if c.comment)
     assert marked(a) == marked(b)
+
+
+# ---- the sheet editor on its own -------------------------------------------------------------------
+
+from insurance_xl.writing.validated_cells import SheetEdit, frozen  # noqa: E402
+from insurance_xl.xlsx.style_edit import StyleSheet  # noqa: E402
+
+STYLES = ('<styleSheet xmlns="x"><fonts count="1"><font/></fonts><fills count="2"><fill/><fill/></fills>'
+          '<borders count="1"><border/></borders><cellXfs count="2"><xf numFmtId="0" fillId="0"/>'
+          '<xf numFmtId="14" fillId="0" applyNumberFormat="1"/></cellXfs></styleSheet>')
+
+
+@pytest.mark.parametrize("cell,expected", [
+    (b'<c r="E2" s="1"><f>D2*0.9</f><v>900</v></c>', b'<c r="E2" s="1"><v>900</v></c>'),
+    (b'<c r="E3" t="str"><f t="shared" si="0"/><v>a&amp;b</v></c>',
+     b'<c r="E3" t="inlineStr"><is><t xml:space="preserve">a&amp;b</t></is></c>'),
+    (b'<c r="E4" s="2"><f>NOW()</f></c>', b'<c r="E4" s="2"/>'),
+    (b'<c r="E5" t="e"><f>1/0</f><v>#DIV/0!</v></c>', b'<c r="E5" t="e"><v>#DIV/0!</v></c>'),
+])
+def test_a_formula_cell_is_frozen_to_what_it_showed(cell, expected):
+    assert frozen(cell, b"") == expected
+
+
+def test_marks_go_into_existing_cells_missing_cells_and_missing_rows_in_row_order():
+    sheet = (b'<worksheet><sheetData><row r="1"><c r="A1" s="1"><v>5</v></c><c r="C1"><v>1</v></c></row>'
+             b'<row r="3" spans="1:3"/><row r="5"><c r="B5"><f>A5</f><v>2</v></c></row></sheetData></worksheet>')
+    styles = StyleSheet(STYLES)
+    fill = styles.fill("FFC7CE")
+    edit = SheetEdit(sheet)
+    spans = edit.mark({"A1": fill, "B1": fill, "A3": fill, "B4": fill}, styles)
+    edit.freeze_formulas(spans)
+    out = b"".join(bytes(c) for c in edit.chunks())
+    body = out[out.index(b"<sheetData>"):]
+    # A1 keeps its date format under the fill (a copy of format 1); the new cells get a copy of 0
+    assert body == (b'<sheetData><row r="1"><c r="A1" s="2"><v>5</v></c><c r="B1" s="3"/><c r="C1"><v>1</v></c></row>'
+                    b'<row r="3" spans="1:3"><c r="A3" s="3"/></row><row r="4"><c r="B4" s="3"/></row>'
+                    b'<row r="5"><c r="B5"><v>2</v></c></row></sheetData></worksheet>')
+    text = styles.text()
+    assert '<cellXfs count="4">' in text and '<xf numFmtId="14" fillId="2" applyNumberFormat="1" applyFill="1"/>' in text
