@@ -23,12 +23,12 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..outputs import RESULTS_SHEET
-from ..errors import InsuranceXlError, WorkbookUnreadable
+from ..errors import InsuranceXlError, WorkbookLocked, WorkbookUnreadable
 from ..findings import Finding, Severity
 from .integrity import (STAMP_SHEET, SheetCells, Stamp, Verification, make_stamp, sheet_ref, stamp_properties,
                         stamp_rows, verify_workbook_stamp, workbook_cells)
 from .validated_package import write_validated_package
-from ..xlsx.style_edit import Unsupported
+from ..xlsx.style_edit import Unsupported  # noqa: F401  (what the package editor raises; tests use it)
 from ..tables import Registers
 from ..reading.store import load_sheet_grids
 from ..xlsx.properties import output_kind, set_properties, stamp_kind
@@ -72,8 +72,12 @@ def write_validated_workbook(source: str | Path, out: str | Path, registers: Reg
 
     try:
         atomic_write(out, write, verify=check)
-    except Unsupported as exc:  # a package this editor does not edit: the full rewrite through openpyxl
-        log.info("validated workbook through openpyxl: %s", exc)
+    except WorkbookLocked:
+        raise
+    except Exception as exc:  # noqa: BLE001  a package the editor does not edit (Unsupported), or one
+        # it failed on (a damaged part, the self-check): the full rewrite through openpyxl, which
+        # refuses what it cannot copy with a message
+        log.info("validated workbook through openpyxl: %s: %s", type(exc).__name__, exc)
         _write_with_openpyxl(source, out, registers, validation, stamp, as_of=as_of, store=store)
     return stamp
 
