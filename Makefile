@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench workbook templates clean
+.PHONY: run test test-slow bench bench-million workbook templates clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,17 +15,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/insurance-xl run
 
-# The suite, with a fixed sample of the hostile-file corpus (a few minutes on 2 cores)
+# The suite, with a fixed sample of the hostile-file corpus (a few minutes on 2 cores; JOBS=1 for one)
+JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(JOBS) -m "not slow"
 
 # The long runs .ci/run adds: the whole corpus (≥ 500 files × every command), the writer killed
 # at ≥ 50 points, a 30,000-vehicle demo store
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -n $(JOBS) -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The million-policy store of issue 19 (generated into bench/data/ on first use: minutes, ~3 GB RAM)
+bench-million: $(STAMP)
+	$(BIN)/python -m bench.bench_speed --million
 
 templates: $(STAMP)
 	$(BIN)/insurance-xl templates templates

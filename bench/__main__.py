@@ -11,7 +11,7 @@ import time
 
 from .common import big_store
 
-MODULES = ("bench_read", "bench_validate", "bench_kpi", "bench_claims", "bench_demo_write", "bench_reconcile",
+MODULES = ("bench_speed", "bench_read", "bench_validate", "bench_kpi", "bench_claims", "bench_demo_write", "bench_reconcile",
            "bench_excel")
 
 

@@ -39,11 +39,9 @@ BIG_AS_OF = dt.date(2026, 11, 24)
 VEHICLES_PER_POLICY = 0.485  # demo stores hold about 2.07 policy rows per vehicle
 
 
-def big_store(policies: int = 100_000, seed: int = 11) -> BenchStore:
-    """A demo store of about `policies` policy rows, written the clerks' way and read back.
-
-    Cached in bench/data/ (generating and writing 100k policies takes about a minute here).
-    """
+def store_file(policies: int = 100_000, seed: int = 11) -> Path:
+    """A demo store of about `policies` policy rows, written the clerks' way, generated on first use
+    and cached in bench/data/ (100k policies take about a minute here; 1M, ten)."""
     from insurance_xl.demo.store import demo_settings, demo_tables
     from insurance_xl.demo.messy_workbook import write_messy_workbook
 
@@ -54,8 +52,17 @@ def big_store(policies: int = 100_000, seed: int = 11) -> BenchStore:
         DATA.mkdir(parents=True, exist_ok=True)
         vehicles = max(1, round(policies * VEHICLES_PER_POLICY))
         tables = demo_tables(seed, vehicles, as_of=BIG_AS_OF)
-        write_messy_workbook(tables, path, np.random.default_rng(seed), store=demo_settings().store)
-    return BenchStore.from_path(path, demo_settings(), BIG_AS_OF)
+        partial = path.with_suffix(".partial.xlsx")
+        write_messy_workbook(tables, partial, np.random.default_rng(seed), store=demo_settings().store)
+        partial.replace(path)
+    return path
+
+
+def big_store(policies: int = 100_000, seed: int = 11) -> BenchStore:
+    """The demo store of store_file(), read."""
+    from insurance_xl.demo.store import demo_settings
+
+    return BenchStore.from_path(store_file(policies, seed), demo_settings(), BIG_AS_OF)
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:

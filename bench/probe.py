@@ -6,6 +6,7 @@ allocations included, which tracemalloc cannot see).
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -30,11 +31,39 @@ def _pandas_openpyxl(path: str) -> int:
     return sum(len(f) for f in pd.read_excel(path, sheet_name=None, engine="openpyxl", header=None).values())
 
 
-READERS = {"ours": _ours, "calamine": _calamine, "pandas_openpyxl": _pandas_openpyxl}
+def _command(*argv: str):
+    """A command of the CLI on the file, as a clerk runs it (output to a scratch folder)."""
+    def run(path: str) -> int:
+        import contextlib
+        import io
+        import tempfile
+
+        from insurance_xl.cli import main
+
+        with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
+            args = [a.format(path=path, out=f"{scratch}/validated.xlsx") for a in argv]
+            if os.environ.get("BENCH_SETTINGS"):  # raised [limits] for the million-policy store
+                args += ["--settings", os.environ["BENCH_SETTINGS"]]
+            return main(args)
+    return run
+
+
+READERS = {"ours": _ours, "calamine": _calamine, "pandas_openpyxl": _pandas_openpyxl,
+           "validate_out": _command("validate", "{path}", "--as-of", "2026-11-24", "--out", "{out}"),
+           "validate_out_openpyxl": _command("validate", "{path}", "--as-of", "2026-11-24", "--out", "{out}"),
+           "kpi": _command("kpi", "{path}", "--as-of", "2026-11-24", "--month", "2026-10", "--json"),
+           "kpi_no_cache": _command("kpi", "{path}", "--as-of", "2026-11-24", "--month", "2026-10", "--json", "--no-cache")}
 
 
 def main(reader: str, path: str) -> None:
     fn = READERS[reader]
+    if reader == "validate_out_openpyxl":  # the writer before issue 19, for comparison
+        import insurance_xl.writing.validated_book as book
+        from insurance_xl.xlsx.style_edit import Unsupported
+
+        def refuse(*args, **kwargs):
+            raise Unsupported("measuring the openpyxl writer")
+        book.write_validated_package = refuse
     import pandas  # noqa: F401  imports are not what we measure
     import fastexcel  # noqa: F401
     import python_calamine  # noqa: F401

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .commands import (calls, cases, commission, demo, doctor, kpi, overdue, reconcile, region, report, run,
                        schedule, staff, templates, validate, workbook)
-from .commands.common import EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, say_left_out
+from .commands.common import (EXIT_DATA_ERRORS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, CommandSpec, reading_options,
+                              say_left_out)
 from .errors import InsuranceXlError
 
 log = logging.getLogger("insurance_xl")
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, add_args, handler in COMMANDS:
         p = _chinese(sub.add_parser(name, help=help_text, description=help_text, add_help=False, epilog=EXIT_CODES))
         add_args(p)
+        p.add_argument("--no-cache", action="store_true", help="parse every workbook afresh (no cached registers)")
         p.set_defaults(handler=handler)
     return parser
 
@@ -76,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say_left_out(done=False)  # nothing left over from an earlier call in this process
     try:
         check_out(getattr(args, "out", None))
+        reading_options(args)
         with warnings.catch_warnings():
             if not os.environ.get("INSURANCE_XL_DEBUG"):
                 warnings.simplefilter("ignore")  # a library's warning text is no message for a clerk

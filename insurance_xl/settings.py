@@ -125,6 +125,17 @@ class RegionSettings:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What a workbook may be before the reader refuses it (xlsx/safety.py). Only the settings file's
+    [limits] table sets them: they apply before any sheet, 设置 included, is read."""
+
+    file_mb: int = _s(50, "文件大小上限MB", "largest workbook file read, MB")
+    uncompressed_mb: int = _s(500, "解压后大小上限MB", "largest total of a workbook's parts once unzipped, MB")
+    entries: int = _s(1000, "压缩包文件数上限", "most parts (files) in a workbook's zip package")
+    sheet_cells: int = _s(30_000_000, "工作表单元格上限", "largest grid (rows × columns) one sheet may make the reader build")
+
+
+@dataclass(frozen=True)
 class Settings:
     store: str = _s("本店", "门店名称", "store name on reports and e-mails")
     own_brands: list = _s([], "本店品牌", "own brand(s): first-insurance, renewal and churn count only these")
@@ -135,6 +146,7 @@ class Settings:
     region: RegionSettings = field(default_factory=RegionSettings, metadata={"label": "区域", "doc": ""})
     staff: StaffSettings = field(default_factory=StaffSettings, metadata={"label": "考核", "doc": ""})
     targets: dict = _s({}, "目标", "[targets.\"NAME\"] tables, or 目标.NAME.续保目标 rows in 设置: monthly targets")
+    limits: Limits = field(default_factory=Limits, metadata={"label": "读取上限", "doc": ""})
 
     @property
     def partners(self) -> tuple[str, ...]:
@@ -156,7 +168,9 @@ class Context:
         return self.settings.thresholds
 
 
-_SECTIONS = {"thresholds": Thresholds, "mail": MailSettings, "schedule": ScheduleSettings, "staff": StaffSettings}
+_SECTIONS = {"thresholds": Thresholds, "mail": MailSettings, "schedule": ScheduleSettings, "staff": StaffSettings,
+             "limits": Limits}
+_FILE_ONLY = ("limits",)  # not on the 设置 sheet: they apply before it is read
 
 
 def settings_from_mapping(data: Mapping[str, Any], source: str = "settings") -> Settings:
@@ -367,6 +381,8 @@ def label_index() -> dict[str, str]:
     """Chinese label → dotted key, for the plain (non-insurer) settings."""
     index = {}
     for f in dataclasses.fields(Settings):
+        if f.name in _FILE_ONLY:
+            continue
         if f.name in _SECTIONS:
             for sub in dataclasses.fields(_SECTIONS[f.name]):
                 index[sub.metadata["label"]] = f"{f.name}.{sub.name}"
@@ -391,6 +407,12 @@ def store_settings(registers: Any, settings_file: str | Path | None = None) -> S
     table = registers["settings"]
     rows = list(zip(table["key"], table["value"], table["_row"])) if len(table) else None
     return load_settings(settings_file, rows)
+
+
+def file_limits(toml_path: str | Path | None) -> Limits:
+    """The [limits] of a settings file (the defaults without one), before any workbook is read."""
+    data = load_toml(toml_path) if toml_path else {}
+    return _build(Limits, data["limits"], str(toml_path), "limits") if "limits" in data else Limits()
 
 
 def load_settings(toml_path: str | Path | None = None, sheet_rows: Any = None) -> Settings:
@@ -418,6 +440,8 @@ def documented_settings() -> list[tuple[str, str, Any, str]]:
     """(dotted key, Chinese label, default, doc) for README and the template 设置 sheet."""
     rows = []
     for f in dataclasses.fields(Settings):
+        if f.name in _FILE_ONLY:
+            continue
         if f.name in _SECTIONS:
             for sub in dataclasses.fields(_SECTIONS[f.name]):
                 rows.append((f"{f.name}.{sub.name}", sub.metadata["label"], _default(sub), sub.metadata["doc"]))

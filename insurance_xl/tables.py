@@ -52,6 +52,17 @@ def text_column(text: str, rows: int) -> pd.Series:
 
 def empty_table(register_key: str, rows: int = 0) -> pd.DataFrame:
     """A register table with every declared column, typed, all values empty."""
+    if rows:
+        return _empty_table(register_key, rows)
+    if register_key not in _NO_ROWS:  # built once: a read asks for one per register and sheet
+        _NO_ROWS[register_key] = _empty_table(register_key, 0)
+    return _NO_ROWS[register_key].copy()
+
+
+_NO_ROWS: dict[str, pd.DataFrame] = {}
+
+
+def _empty_table(register_key: str, rows: int) -> pd.DataFrame:
     reg = REGISTERS[register_key]
     data = {c.key: empty_column(c.kind, rows) for c in reg.columns}
     data[WORKBOOK] = text_column("", rows)

@@ -43,3 +43,11 @@ def _button_log_in_tmp(tmp_path_factory, monkeypatch):
     """A button's error log goes beside the user's xlwings config: never the real home's in tests."""
     folder = tmp_path_factory.mktemp("xlwings-home")
     monkeypatch.setattr("insurance_xl.services.button_log.log_path", lambda: folder / "insurance-xl.log")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _registers_cache(tmp_path_factory):
+    """The cache of parsed registers (reading/cache.py) in the session's own folder, never the
+    user's: INSURANCE_XL_CACHE_DIR, which subprocesses inherit."""
+    os.environ["INSURANCE_XL_CACHE_DIR"] = str(tmp_path_factory.mktemp("registers-cache"))
+    yield

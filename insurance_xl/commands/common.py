@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reading.clerk_values import parse_date_text, parse_month_text
-from ..reading.store import read_store
+from ..reading.store import GridHook, read_store
 from ..settings import Context, store_settings
 from ..tables import Registers
 
@@ -63,10 +63,23 @@ def now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def load(args: argparse.Namespace) -> tuple[Registers, Context]:
+def reading_options(args: argparse.Namespace) -> None:
+    """Per run: the settings file's [limits] for the reading checks, and whether the cache is used."""
+    from ..reading import cache
+    from ..settings import file_limits
+    from ..xlsx import safety
+
+    safety.configure(file_limits(getattr(args, "settings", None)))
+    cache.set_enabled(not getattr(args, "no_cache", False))
+
+
+def load(args: argparse.Namespace, on_grid: GridHook | None = None) -> tuple[Registers, Context]:
     """The store and its settings. What was left out on purpose (copies, backups, summaries, files in
     formats we cannot read) is said on stderr: the figures never silently rest on less, or more."""
-    registers = read_store(args.path)
+    from .progress import step
+
+    with step(f"读取 {Path(args.path).name}", json_output=getattr(args, "json", False)):
+        registers = read_store(args.path, on_grid=on_grid)
     tell_left_out(registers)
     registers.require_some()  # a path without registers is an input error, not a month of zeros
     settings = store_settings(registers, getattr(args, "settings", None))

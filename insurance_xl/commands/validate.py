@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..core.validation.validate import report_lines, validate
 from ..errors import InsuranceXlError
-from ..writing.integrity import verify_workbook_stamp
+from ..writing.integrity import SheetCells, verify_workbook_stamp
 from ..writing.validated_book import check_out_path, write_validated_workbook
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, emit_json, load, now, parse_date, say
+from .progress import step
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -17,13 +19,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return verify_validated(args)
     if not args.path:
         raise InsuranceXlError("请给出要校验的工作簿或文件夹（或用 --verify 检查已校验的工作簿）")
+    cells: dict = {}
+
+    def take_cells(sheet, grid, offsets) -> None:  # the stamp's cells, taken while reading
+        cells[sheet] = SheetCells.from_grid(grid, offsets)
+
     if args.out:
         check_out_path(args.path, args.out)
-    registers, ctx = load(args)  # a path without registers stops there
-    validation = validate(registers, ctx)
+    registers, ctx = load(args, take_cells if args.out else None)  # a path without registers stops there
+    with step("校验", json_output=args.json):
+        validation = validate(registers, ctx)
     if args.out:
-        write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of, now=now(),
-                                 store=ctx.settings.store)
+        with step(f"写入 {Path(args.out).name}", json_output=args.json):
+            write_validated_workbook(args.path, args.out, registers, validation, as_of=ctx.as_of, now=now(),
+                                     store=ctx.settings.store, cells=cells)
     if args.json:
         emit_json(validation.to_json())
     else:

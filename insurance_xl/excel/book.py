@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 from ..errors import InsuranceXlError
 from ..tables import Registers
 from ..outputs import OWN_SHEETS
-from ..reading.store import SheetRead, assemble, detect_register, read_grid, HEADER_SCAN_ROWS
+from ..reading.store import SheetRead, assemble, detect_register, read_grid, read_store, HEADER_SCAN_ROWS
 from ..settings import Context, store_settings
 from ..reading.clerk_values import reader_text, parse_date_text, parse_month_text
 from ..xlsx.texts import FORMULA_LEAD
@@ -67,7 +68,15 @@ def _is_remote(sheet: Any) -> bool:
 def read_book(book: Any, wanted: Collection[str] | None = None,
               columns: Mapping[str, Collection[str]] | None = None) -> Registers:
     """The registers of an open book; with `wanted`, only sheets holding those registers are read,
-    and with `columns`, only those columns of a register are parsed (the others are left empty)."""
+    and with `columns`, only those columns of a register are parsed (the others are left empty).
+    A desktop book with no unsaved changes is read from its file, through the cache of parsed
+    registers (reading/cache.py), instead of moving its cells through COM."""
+    saved = saved_file(book)
+    if saved is not None:
+        try:
+            return read_store(saved)
+        except InsuranceXlError:  # refused as a file (a limit, a lock): the cells say the same
+            pass
     sheets: list[SheetRead] = []
     unrecognised: list[tuple[str, str]] = []
     for sheet in book.sheets:
@@ -89,6 +98,18 @@ def read_book(book: Any, wanted: Collection[str] | None = None,
         if item is not None:
             sheets.append(item)
     return assemble(sheets, unrecognised, book.name)
+
+
+def saved_file(book: Any) -> Path | None:
+    """The file a desktop book was opened from, when the book has no unsaved changes (Excel's
+    Workbook.Saved); None on the remote engine, for a new book, or when Excel cannot say."""
+    try:
+        if book.app.engine.type == "remote" or not book.api.Saved:
+            return None
+        path = Path(book.fullname)
+    except Exception:  # noqa: BLE001  COM refusing a property: read the cells
+        return None
+    return path if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file() else None
 
 
 def board_value(book: Any, item: Input) -> object:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from ..xlsx.save import BACKUP_DIR
 from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
 from ..xlsx.grids import load_grids
 from ..xlsx.cell_marks import cell_marks
+from .cache import read_through
 from .clerk_values import EXPECTED, KIND_RULE
 from .marked_cells import fill_simple, mark_findings
 from .recognise import (IDENTIFYING_KINDS, LABEL_KINDS, TOTAL_LABELS, SheetRead, drop_non_registers, drop_repeated, header_like,
@@ -35,12 +36,14 @@ from .recognise import (IDENTIFYING_KINDS, LABEL_KINDS, TOTAL_LABELS, SheetRead,
 
 log = logging.getLogger(__name__)
 
+GridHook = Callable[[str, pd.DataFrame, list[int]], None]
 HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
 __all__ = ["HEADER_SCAN_ROWS", "TOTAL_LABELS", "SheetRead", "assemble", "read_grid", "read_store", "workbook_files"]
 
 
-def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
-    """Read a workbook, or every workbook in a folder (subfolders included), into Registers."""
+def read_store(path: str | Path, skip_outputs: bool = True, on_grid: GridHook | None = None) -> Registers:
+    """Read a workbook, or every workbook in a folder (subfolders included), into Registers.
+    `on_grid(sheet, grid, offsets)` sees each register sheet's grid as read (the integrity stamp)."""
     root = Path(path)
     notes: list[str] = []
     files = list(workbook_files(root, skip_outputs, notes))
@@ -51,7 +54,11 @@ def read_store(path: str | Path, skip_outputs: bool = True) -> Registers:
     unrecognised: list[tuple[str, str]] = []
     for file in files:
         name = str(file.relative_to(root)) if root.is_dir() else file.name
-        for item in read_workbook(file, name):
+        if on_grid is None:  # the cache of parsed registers (reading/cache.py) holds no grids
+            items = read_through(file, name, lambda: list(read_workbook(file, name)), SheetRead)
+        else:
+            items = read_workbook(file, name, on_grid)
+        for item in items:
             if isinstance(item, SheetRead):
                 sheets.append(item)
             else:
@@ -87,17 +94,20 @@ def workbook_files(root: Path, skip_outputs: bool = True, notes: list[str] | Non
         yield file
 
 
-def read_workbook(file: Path, name: str) -> Iterator[SheetRead | tuple[str, str]]:
-    """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register."""
+def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Iterator[SheetRead | tuple[str, str]]:
+    """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register.
+    `on_grid` sees each register sheet's grid as the file holds it (before simple formulas are filled in)."""
     check_workbook_file(file)
-    grids = list(_load_grids(file))
     marked = cell_marks(file)
-    for sheet, grid, col_offsets in grids:
+    for sheet, grid, col_offsets in _load_grids(file):  # one sheet's grid at a time: memory stays one sheet deep
+        raw_grid, raw_offsets = grid, col_offsets
         marks = marked.get(sheet, [])
         if marks:
             grid, col_offsets = fill_simple(grid, col_offsets, marks)
         item = read_grid(grid, name, sheet, col_offsets)
         if item is not None:
+            if on_grid is not None:
+                on_grid(sheet, raw_grid, raw_offsets)
             if marks:
                 item.findings.extend(mark_findings(item.layout, item.table, marks))
             yield item

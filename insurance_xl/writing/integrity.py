@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..outputs import STAMP_SHEET
+from ..outputs import OWN_SHEETS, STAMP_SHEET
 from ..errors import WorkbookUnreadable
 from ..reading.store import HEADER_SCAN_ROWS, detect_register, load_sheet_grids
 from ..xlsx.parts import column_letter
@@ -240,14 +240,23 @@ class Verification:
     notes: tuple[str, ...] = ()  # sheets removed or added, stamp or properties edited
 
 
-def verify_workbook_stamp(path: str | Path, limit: int = 20) -> Verification | None:
-    """Recompute a validated workbook's stamp; None when the workbook carries no stamp."""
+def verify_workbook_stamp(path: str | Path, limit: int = 20,
+                          known: Mapping[str, SheetCells] | None = None) -> Verification | None:
+    """Recompute a validated workbook's stamp; None when the workbook carries no stamp. `known`:
+    cells of sheets the caller knows the file holds unchanged (a writer that copied their parts
+    byte for byte, after checking the file); those sheets are not read again."""
     path = Path(path)
-    grids = load_sheet_grids(path)  # checks the file first (size, zip, encryption)
+    if known:
+        book = Sheets(path)
+        if not set(known) <= set(book.names):
+            raise WorkbookUnreadable(path, "写入后校验失败：登记表工作表缺失")
+        grids = list(book.grids(skip=OWN_SHEETS | set(known)))
+    else:
+        grids = load_sheet_grids(path)  # checks the file first (size, zip, encryption)
     stamp = read_stamp(path)
     if stamp is None:
         return None
-    cells = workbook_cells(grids, stamp.sheets)
+    cells = {**(known or {}), **workbook_cells(grids, stamp.sheets)}
     notes = [f"工作表「{s}」已被删除或改名" for s in stamp.sheets if s not in cells]
     for name, grid, _ in grids:
         if name not in stamp.sheets and name != STAMP_SHEET and detect_register(name, grid.head(HEADER_SCAN_ROWS)):

@@ -9,7 +9,9 @@ keep a formula's cached value, and an auditor's copy should show what was checke
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -21,10 +23,13 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..outputs import RESULTS_SHEET
-from ..errors import InsuranceXlError, WorkbookUnreadable
+from ..errors import InsuranceXlError, WorkbookLocked, WorkbookUnreadable
 from ..findings import Finding, Severity
-from .integrity import (STAMP_SHEET, Stamp, make_stamp, sheet_ref, stamp_properties, stamp_rows,
-                        verify_workbook_stamp, workbook_cells)
+from .integrity import (STAMP_SHEET, SheetCells, Stamp, Verification, make_stamp, sheet_ref, stamp_properties,
+                        stamp_rows, verify_workbook_stamp, workbook_cells)
+from .validated_package import write_validated_package
+from .validated_sheets import local_time
+from ..xlsx.style_edit import Unsupported  # noqa: F401  (what the package editor raises; tests use it)
 from ..tables import Registers
 from ..reading.store import load_sheet_grids
 from ..xlsx.properties import output_kind, set_properties, stamp_kind
@@ -32,6 +37,7 @@ from ..core.validation.validate import SEVERITY_LABEL, Validation, register_titl
 from .sheet import BORDER, HEADER_FILL, HEADER_FONT, TITLE_FONT, fit_widths, print_ready_sheet, put
 from ..xlsx.save import atomic_write, verify_workbook
 
+log = logging.getLogger(__name__)
 AUTHOR = "insurance-xl"
 FILLS = {Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"), Severity.WARNING: PatternFill("solid", fgColor="FFEB9C")}
 LINK_FONT = Font(color="0563C1", underline="single")
@@ -42,15 +48,50 @@ FINDING_HEADERS = ("序号", "级别", "登记表", "工作表", "行", "列", "
 
 
 def write_validated_workbook(source: str | Path, out: str | Path, registers: Registers, validation: Validation, *,
-                             as_of: dt.date, now: dt.datetime, store: str = "") -> Stamp:
-    """Write the validated copy of `source` to `out`; returns the stamp it carries."""
+                             as_of: dt.date, now: dt.datetime, store: str = "",
+                             cells: Mapping[str, SheetCells] | None = None) -> Stamp:
+    """Write the validated copy of `source` to `out`; returns the stamp it carries. `cells`: the
+    register sheets' cells, when the caller kept them while reading (else the file is read again)."""
     source, out = Path(source), Path(out)
     check_out_path(source, out)
     sheets = [lay.sheet for lay in registers.layouts]
-    grids = load_sheet_grids(source)
-    cells = workbook_cells(grids, sheets)
+    if cells is None or not set(sheets) <= set(cells):
+        cells = workbook_cells(load_sheet_grids(source), sheets)
+    cells = {s: cells[s] for s in sheets}
     stamp = make_stamp(cells, validated_at=now.isoformat(timespec="seconds"), ruleset=validation.ruleset,
                        as_of=as_of.isoformat(), errors=validation.errors, warnings=validation.warnings)
+    touched: set[str] = set()
+
+    def write(tmp: Path) -> None:
+        touched.update(write_validated_package(source, tmp, sheets, validation, stamp, as_of=as_of,
+                                               store=store or registers.source))
+
+    def check(tmp: Path) -> None:  # never hand out a stamp that does not verify
+        # parts copied byte for byte hold the cells they held (and passed the reading checks when
+        # read): only the edited sheets are read again
+        _verified(verify_workbook_stamp(tmp, known={s: c for s, c in cells.items() if s not in touched}))
+
+    try:
+        atomic_write(out, write, verify=check)
+    except WorkbookLocked:
+        raise
+    except Exception as exc:  # noqa: BLE001  a package the editor does not edit (Unsupported), or one
+        # it failed on (a damaged part, the self-check): the full rewrite through openpyxl, which
+        # refuses what it cannot copy with a message
+        log.info("validated workbook through openpyxl: %s: %s", type(exc).__name__, exc)
+        _write_with_openpyxl(source, out, registers, validation, stamp, as_of=as_of, store=store)
+    return stamp
+
+
+def _verified(result: Verification | None) -> None:
+    if result is None or not result.unchanged:
+        raise InsuranceXlError(f"校验工作簿写入后自检失败：{', '.join((result.changed_cells + result.notes) if result else ())}")
+
+
+def _write_with_openpyxl(source: Path, out: Path, registers: Registers, validation: Validation, stamp: Stamp, *,
+                         as_of: dt.date, store: str) -> None:
+    sheets = [lay.sheet for lay in registers.layouts]
+    grids = load_sheet_grids(source)
     try:
         wb = load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm", rich_text=False)
     except Exception as exc:  # openpyxl failing on a file the reader could read
@@ -66,14 +107,11 @@ def write_validated_workbook(source: str | Path, out: str | Path, registers: Reg
     write_stamp(wb, stamp)
     stamp_kind(wb, "validated")
 
-    def check(tmp: Path) -> None:  # never hand out a stamp that does not verify
+    def check(tmp: Path) -> None:
         verify_workbook(tmp)
-        result = verify_workbook_stamp(tmp)
-        if result is None or not result.unchanged:
-            raise InsuranceXlError(f"校验工作簿写入后自检失败：{', '.join((result.changed_cells + result.notes) if result else ())}")
+        _verified(verify_workbook_stamp(tmp))
 
     atomic_write(out, lambda tmp: wb.save(tmp), verify=check)
-    return stamp
 
 
 def check_out_path(source: str | Path, out: str | Path) -> None:
@@ -140,14 +178,6 @@ def mark_cells(wb: Workbook, findings: tuple[Finding, ...]) -> None:
         comment = Comment(text, AUTHOR)
         comment.width, comment.height = 320, min(60 + 40 * len(items), 400)
         cell.comment = comment
-
-
-def local_time(iso: str) -> str:
-    """The stamp's time as a clerk reads it: 2026-11-24 09:30:00（UTC+08:00）."""
-    when = dt.datetime.fromisoformat(iso)
-    offset = when.strftime("%z")
-    zone = f"（UTC{offset[:3]}:{offset[3:]}）" if offset else ""
-    return f"{when:%Y-%m-%d %H:%M:%S}{zone}"
 
 
 def write_results_sheet(wb: Workbook, validation: Validation, stamp: Stamp, *, as_of: dt.date, store: str) -> None:

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import WorkbookUnreadable
+from ..settings import Limits
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
-MAX_ENTRIES = 1000
+# The defaults of the limits below are settings.Limits; a settings file's [limits] table raises them
+# for the process (configure), and each refusal names the setting that would let the file through.
+_MB = 1024 * 1024
+_limits = Limits()
 # The reader holds a sheet's whole grid, rows × columns of its bounding box (~40 bytes a cell,
 # measured), and the commands after it work on every row of it: 30M cells ≈ 1.2 GB at most. Within
 # that, a grid may hold at most one cell per byte of its sheet's XML (a cell with a value takes 15
 # bytes or more) above a floor of 4M cells: a dense register of any size fits, while a stray value in
 # a far corner of an almost empty sheet (23M cells from 20 KB of XML) does not.
-MAX_SHEET_CELLS = 30_000_000
 SHEET_CELLS_FLOOR = 4_000_000
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -49,6 +50,25 @@ _NEAR_ROWS = 99_999  # what a sheet without a six-digit reference can reach
 _NEAR_COLUMNS = 26  # what a sheet without a two-letter reference can reach
 
 
+def configure(limits: Limits) -> None:
+    """Use `limits` (a settings file's [limits]) for every workbook checked from now on."""
+    global _limits
+    _limits = limits
+
+
+def active_limits() -> Limits:
+    return _limits
+
+
+def limits_key() -> list[int]:
+    """The limits in force, for keying what was read under them (reading/cache.py)."""
+    return [_limits.file_mb, _limits.uncompressed_mb, _limits.entries, _limits.sheet_cells]
+
+
+def _hint(setting: str, value: int) -> str:
+    return f"；确属正常的大文件，可在设置文件的 [limits] 中调高 {setting}（当前 {value}）"
+
+
 def check_workbook_file(path: Path) -> None:
     """Raise WorkbookUnreadable unless `path` looks like a sound, reasonably sized xlsx/xlsm."""
     if not path.exists():
@@ -61,8 +81,9 @@ def check_workbook_file(path: Path) -> None:
     size = path.stat().st_size
     if size == 0:
         raise WorkbookUnreadable(path, "文件为空（0 字节），可能保存时中断")
-    if size > MAX_FILE_BYTES:
-        raise WorkbookUnreadable(path, f"文件过大（{size / 1024 / 1024:.0f} MB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB）")
+    if size > _limits.file_mb * _MB:
+        raise WorkbookUnreadable(path, f"文件过大（{size / _MB:.0f} MB，上限 {_limits.file_mb} MB）"
+                                       + _hint("file_mb", _limits.file_mb))
     with path.open("rb") as fh:
         head = fh.read(8)
         if head == _OLE_MAGIC:
@@ -94,12 +115,14 @@ def _contains(fh, needle: bytes) -> bool:
 
 def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> None:
     entries = archive.infolist()
-    if len(entries) > MAX_ENTRIES:
-        raise WorkbookUnreadable(path, f"zip 包内文件过多（{len(entries)} 个，上限 {MAX_ENTRIES}）")
+    if len(entries) > _limits.entries:
+        raise WorkbookUnreadable(path, f"zip 包内文件过多（{len(entries)} 个，上限 {_limits.entries}）"
+                                       + _hint("entries", _limits.entries))
     declared = sum(e.file_size for e in entries)
-    if declared > MAX_UNCOMPRESSED_BYTES:
-        raise WorkbookUnreadable(path, f"解压后过大（声明 {declared / 1024 / 1024:.0f} MB，上限 "
-                                       f"{MAX_UNCOMPRESSED_BYTES // 1024 // 1024} MB），疑似压缩炸弹")
+    if declared > _limits.uncompressed_mb * _MB:
+        raise WorkbookUnreadable(path, f"解压后过大（声明 {declared / _MB:.0f} MB，上限 "
+                                       f"{_limits.uncompressed_mb} MB），疑似压缩炸弹"
+                                       + _hint("uncompressed_mb", _limits.uncompressed_mb))
     names = {e.filename for e in entries}
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
         raise WorkbookUnreadable(path, "不是有效的 xlsx（缺少 xl/workbook.xml 或 [Content_Types].xml）")
@@ -242,7 +265,7 @@ def _inflate(path: Path, raw, entry: zipfile.ZipInfo):
 
 def allowed_cells(part_bytes: int) -> int:
     """The largest grid a sheet part of this size may make the reader build."""
-    return min(MAX_SHEET_CELLS, max(SHEET_CELLS_FLOOR, part_bytes))
+    return min(_limits.sheet_cells, max(SHEET_CELLS_FLOOR, part_bytes))
 
 
 def _check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipInfo, extent: SheetExtent) -> None:
@@ -258,7 +281,8 @@ def _check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipI
     if grid.cells > allowed:
         raise WorkbookUnreadable(
             path, f"表格范围过大（最远的单元格在 {grid.far_ref}，共 {grid.rows:,} 行 × {grid.columns:,} 列，"
-                  f"而表中内容很少）：可能在很远的行或列误输入了内容，请删除多余的单元格后再试",
+                  f"而表中内容很少）：可能在很远的行或列误输入了内容，请删除多余的单元格后再试"
+                  + (_hint("sheet_cells", _limits.sheet_cells) if allowed == _limits.sheet_cells else ""),
             sheet=sheet_name(archive, entry.filename))
 
 
