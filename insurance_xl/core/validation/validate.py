@@ -18,14 +18,15 @@ from .business import (check_claim_numbers_known, check_handovers_signed, check_
                        check_partner_insurers, check_payments_within_due, check_policy_dates, check_refund_approvals,
                        check_refund_customer_signature, check_settled_after_reported)
 from .common import Check
+from .policy_numbers import check_archive_one_vehicle, check_policy_numbers_unique
 from .fields import (check_allowed_values, check_dates_not_after_as_of, check_duplicates, check_negative_amounts,
-                     check_phone_numbers, check_registers_present, check_required, check_unrecognised_sheets,
-                     check_vins)
+                     check_phone_numbers, check_registers_present, check_required, check_third_party_tiers,
+                     check_unrecognised_sheets, check_vins)
 from ...settings import Context
 
 # Bump when a rule is added, removed or changes what it flags: the stamp of a validated workbook
 # records which rules it was checked against.
-RULESET_VERSION = "2026.1"
+RULESET_VERSION = "2026.2"
 
 # Rule code → what it checks, in Chinese: the catalogue shown in the validated workbook.
 RULE_TITLES: dict[str, str] = {
@@ -43,7 +44,8 @@ RULE_TITLES: dict[str, str] = {
     "amount.negative": "金额为负数",
     "policy.end_before_start": "保单止期不晚于起期",
     "vin.invalid": "车架号格式错误",
-    "policies.duplicate_policy_no": "保单号重复",
+    "policies.duplicate_policy_no": "保单号重复（保单号、交强险保单号、商业险保单号之间）",
+    "policies.archive_two_vehicles": "同一档案编号用于两辆车",
     "claims.duplicate_claim_no": "报案号重复",
     "sales.duplicate_vin": "车架号重复",
     "commission.duplicate_month": "同一保险公司同一月份重复结算",
@@ -66,10 +68,13 @@ CHECKS: tuple[Check, ...] = (
     check_unrecognised_sheets,
     check_required,
     check_allowed_values,
+    check_third_party_tiers,
     check_negative_amounts,
     check_policy_dates,
     check_vins,
     check_duplicates,
+    check_policy_numbers_unique,
+    check_archive_one_vehicle,
     check_claim_numbers_known,
     check_partner_insurers,
     check_partner_count,
