@@ -30,12 +30,13 @@ RATE_KEYS = tuple(RATES)
 # tests/test_excel_macros.py checks that the KPIs of tables holding only these columns are the same.
 # The columns a workbook must have for the KPIs (Registers.require)
 KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
-             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+             "sales": ("sale_date",), "claims": ("report_date",)}
 USED_COLUMNS: dict[str, tuple[str, ...]] = {
     "sales": ("vin", "plate", "brand", "sale_date"),
-    "policies": ("vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start", "policy_end",
-                 "compulsory_premium", "commercial_premium", "commission", "insurer", "clerk"),
-    "claims": ("plate", "report_date", "insured_here"),
+    "policies": ("archive_no", "vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start",
+                 "policy_end", "compulsory_premium", "commercial_premium", "commission", "insurer", "clerk",
+                 "cancel_date", "refund_premium", "refund_commission"),
+    "claims": ("plate", "report_date"),
     "contacts": ("archive_no", "contact_date", "outcome", "failure_reason"),
 }
 
@@ -53,6 +54,8 @@ MONEY_LABELS = {
     "premium_commercial": REGISTERS["policies"].column("commercial_premium").header,
     "premium": "保费合计",
     "commission": REGISTERS["policies"].column("commission").header,
+    "refund_premium": REGISTERS["policies"].column("refund_premium").header,
+    "refund_commission": REGISTERS["policies"].column("refund_commission").header,
     "commission_ytd": REGISTERS["policies"].column("commission").header + "（年累计）",
 }
 
@@ -75,6 +78,8 @@ class Kpis:
     premium_compulsory: float
     premium_commercial: float
     commission: float
+    refund_premium: float  # premium paid back on 本店 policies cancelled in M (DOMAIN.md "KPIs")
+    refund_commission: float
     commission_ytd: float  # 1 Jan..end of M, for the region's progress to the annual target
 
     def fraction(self, rate_key: str) -> tuple[int, int]:
@@ -112,7 +117,17 @@ class Kpis:
 
     @property
     def premium(self) -> float:
+        """Gross premium of the policies issued in M."""
         return round(self.premium_compulsory + self.premium_commercial, 2)
+
+    @property
+    def net_premium(self) -> float:
+        """Gross premium less the refunds of policies cancelled in M."""
+        return round(self.premium - self.refund_premium, 2)
+
+    @property
+    def net_commission(self) -> float:
+        return round(self.commission - self.refund_commission, 2)
 
     def to_json(self) -> dict:
         """Exactly the `kpi --json` keys of ARCHITECTURE.md: rates as fractions or None, money to the fen."""

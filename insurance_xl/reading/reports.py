@@ -8,8 +8,13 @@ from ..outputs import DATA_SHEET
 from ..core.region import StoreReport
 
 
+# added by DOMAIN.md revision 2: a report written before it lacks them, and they were 0 then
+_LATER_KEYS = ("refund_premium", "refund_commission", "counts.gone")
+
+
 def report_from_data(rows: dict[str, object], source: str = "") -> StoreReport:
     """A StoreReport from the key/value rows of a report's `_data` sheet."""
+    rows = {**{k: 0 for k in _LATER_KEYS}, **rows}
     missing = [k for k in ("store", "month", *RATE_KEYS, *MONEY_KEYS, "commission_ytd") if k not in rows]
     missing += [f"counts.{k}" for k in COUNT_KEYS if f"counts.{k}" not in rows]
     if rows.get("kind") != "insurance-xl-report" or missing:
