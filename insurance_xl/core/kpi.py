@@ -53,6 +53,8 @@ MONEY_LABELS = {
     "premium_compulsory": REGISTERS["policies"].column("compulsory_premium").header,
     "premium_commercial": REGISTERS["policies"].column("commercial_premium").header,
     "premium": "保费合计",
+    "net_premium": "保费净额（减退保）",
+    "net_commission": "手续费净额（减退保）",
     "commission": REGISTERS["policies"].column("commission").header,
     "refund_premium": REGISTERS["policies"].column("refund_premium").header,
     "refund_commission": REGISTERS["policies"].column("refund_commission").header,
@@ -78,9 +80,9 @@ class Kpis:
     premium_compulsory: float
     premium_commercial: float
     commission: float
-    refund_premium: float  # premium paid back on 本店 policies cancelled in M (DOMAIN.md "KPIs")
-    refund_commission: float
     commission_ytd: float  # 1 Jan..end of M, for the region's progress to the annual target
+    refund_premium: float = 0.0  # paid back on 本店 policies cancelled in M (DOMAIN.md "KPIs")
+    refund_commission: float = 0.0
 
     def fraction(self, rate_key: str) -> tuple[int, int]:
         """The numerator and denominator behind a rate (DOMAIN.md "KPIs")."""
@@ -139,7 +141,7 @@ class Kpis:
         }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class MonthlyKpis(Kpis):
     """Month M's KPIs with what the supervisor reads beside them."""
 
@@ -167,7 +169,7 @@ class MonthlyKpis(Kpis):
 
 def kpis_from_row(month: str, row: pd.Series) -> Kpis:
     counts = KpiCounts(**{f.name: int(row[f.name]) for f in fields(KpiCounts)})
-    return Kpis(month, counts, *(round(float(row[k]), 2) for k in (*MONEY_KEYS, "commission_ytd")))
+    return Kpis(month, counts, **{k: round(float(row[k]), 2) for k in (*MONEY_KEYS, "commission_ytd")})
 
 
 def monthly_kpis(registers: Registers, ctx: Context, month: str) -> MonthlyKpis:

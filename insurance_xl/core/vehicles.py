@@ -77,7 +77,7 @@ def _identity(registers: Registers, keys: Sequence[str]) -> _Identity:
     ids, next_own = {}, 2 * n_text
     for key in keys:
         vin, plate = vin_codes[key], plate_codes[key]
-        via_plate = np.where(plate >= 0, plate_vin[np.maximum(plate, 0)], -1)
+        via_plate = np.where(plate >= 0, plate_vin[np.maximum(plate, 0)], -1) if n_text else np.full(len(plate), -1)
         vid = np.where(vin >= 0, vin, np.where(via_plate >= 0, via_plate, np.where(plate >= 0, n_text + plate, -1)))
         alone = vid < 0  # neither VIN nor plate: a vehicle of its own
         vid[alone] = np.arange(next_own, next_own + alone.sum())

@@ -34,7 +34,7 @@ def report_from_data(rows: dict[str, object], source: str = "") -> StoreReport:
     # the rates are recomputed from the counts: a spreadsheet file keeps only 15-16 digits of a
     # fraction, the counts and the money (to the fen) exactly
     counts = KpiCounts(**{k: int(number(f"counts.{k}")) for k in COUNT_KEYS})
-    kpis = Kpis(month, counts, *(round(number(k), 2) for k in (*MONEY_KEYS, "commission_ytd")))
+    kpis = Kpis(month, counts, **{k: round(number(k), 2) for k in (*MONEY_KEYS, "commission_ytd")})
     known = {"store", "month", "commission_ytd", *RATE_KEYS, *MONEY_KEYS, *(f"counts.{k}" for k in COUNT_KEYS)}
     return StoreReport(store=str(rows["store"]).strip(), month=kpis.month, kpi=kpis.to_json(),
                        commission_ytd=kpis.commission_ytd, source=source,

@@ -11,7 +11,8 @@ from .common import ADJUSTMENT, ERROR, WARNING, EVENT_DATES, PAIR_UNIQUE, flag, 
 
 
 
-_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779 / GB 16735: I, O, Q never used
+VIN_PATTERN = r"[A-HJ-NPR-Z0-9]{17}"  # ISO 3779 / GB 16735: I, O, Q never used
+_VIN = re.compile(f"^{VIN_PATTERN}$")
 
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 

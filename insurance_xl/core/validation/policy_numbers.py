@@ -14,6 +14,7 @@ from ...tables import Registers
 from ..texts import id_keys
 from ..vehicles import vehicle_codes
 from .common import ERROR, header, row_ref, shown
+from .fields import VIN_PATTERN
 
 
 def _where(related, loc) -> str:
@@ -58,7 +59,10 @@ def check_archive_one_vehicle(tables: Registers, ctx: Context) -> Iterable[Findi
     table = tables["policies"]
     if table.empty:
         return
-    codes = vehicle_codes(tables, ctx.settings.own_brands, ("policies",)).ids["policies"]
+    # a VIN that is no VIN (vin.invalid) names no other car: such a row is known by its plate here
+    valid = table["vin"].fillna("").str.fullmatch(VIN_PATTERN)
+    sound = Registers(tables={**tables.tables, "policies": table.assign(vin=table["vin"].where(valid))})
+    codes = vehicle_codes(sound, ctx.settings.own_brands, ("policies",)).ids["policies"]
     frame = pd.DataFrame({"archive": table["archive_no"].to_numpy(dtype=object), "vehicle": codes,
                           "pos": np.arange(len(table))})
     # a row with neither VIN nor plate names no vehicle (required.plate_or_vin says so): not another car
