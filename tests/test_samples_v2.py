@@ -99,3 +99,22 @@ def test_validate_finds_every_planted_error_at_its_row(capsys):
     duplicate = next(p for p in injected if "alt_row" in p)
     finding = next(f for f in got["findings"] if (f["sheet"], f["row"]) == (duplicate["sheet"], duplicate["row"]))
     assert finding["message"].count(str(duplicate["alt_row"])) == 1
+
+
+def test_the_signed_detail_list_has_one_line_per_policy_number(tmp_path):
+    import openpyxl
+
+    expected = expected_v2()["reconcile"]
+    out = tmp_path / "r.xlsx"
+    assert main(["reconcile", str(sample_v2("store_rows.xlsx")), "--settings", str(sample_v2("settings.toml")),
+                 "--as-of", expected_v2()["as_of"], "--month", expected["month"], "--insurer", expected["insurer"],
+                 "--statement", str(sample_v2("statement_rows.xlsx")), "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["月度业务明细清单"]
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if isinstance(r[0], int)]
+    numbers = [r[1] for r in rows]
+    assert len(numbers) == len(set(numbers))
+    statement = openpyxl.load_workbook(sample_v2("statement_rows.xlsx")).active
+    listed = {str(r[1]).strip().upper() for r in statement.iter_rows(min_row=5, values_only=True)
+              if isinstance(r[0], int)}
+    assert listed <= set(numbers)
+    assert round(sum(r[8] or 0 for r in rows), 2) == round(expected["theirs_commission"] - expected["ours_commission"], 2)
