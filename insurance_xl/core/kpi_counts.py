@@ -17,6 +17,7 @@ from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .in_force import covering_policy
+from .reconcile_keys import isin_text
 from .vehicles import vehicle_codes
 from .money import fen_array
 from .months import day_months, month_ends, month_number
@@ -121,10 +122,11 @@ def _gone_days(contacts: pd.DataFrame, archives: pd.Series, vehicle: np.ndarray,
     sold_off = contacts["outcome"].eq(GONE).fillna(False).to_numpy(dtype=bool) & contacts["contact_date"].notna().to_numpy()
     if not sold_off.any() or not len(archives):
         return out
-    known = archives.notna().to_numpy()
+    wanted = contacts["archive_no"][sold_off]
+    known = archives.notna().to_numpy() & isin_text(archives, wanted)  # a few archives: look up only those
     lookup = pd.Series(vehicle[known], index=archives[known].to_numpy(dtype=object))
     lookup = lookup[~lookup.index.duplicated(keep="first")]
-    which = contacts["archive_no"][sold_off].map(lookup)
+    which = wanted.map(lookup)
     found = which.notna().to_numpy()
     np.minimum.at(out, which[found].to_numpy(dtype=np.int64),
                   days(contacts["contact_date"][sold_off])[found])

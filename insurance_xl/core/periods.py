@@ -107,7 +107,7 @@ def policy_periods(vehicle: np.ndarray, channel: np.ndarray, start_d: np.ndarray
     A row with no start stays a period of its own."""
     n = len(vehicle)
     has_start = start_d != NAT
-    group = pd.factorize(pd.MultiIndex.from_arrays([vehicle, channel]))[0].astype(np.int64) if n else np.zeros(0, np.int64)
+    group = vehicle.astype(np.int64) * (int(channel.max(initial=0)) + 2) + (channel.astype(np.int64) + 1)
     sort_start = np.where(has_start, start_d, NEVER)
     order = np.lexsort((np.arange(n), sort_start, group))
     g, s = group[order], sort_start[order]
@@ -125,8 +125,9 @@ def policy_periods(vehicle: np.ndarray, channel: np.ndarray, start_d: np.ndarray
         open_[idx[joins]] = False
     alone = anchor_of < 0  # no start: a period of its own
     anchor_of[alone] = positions[alone]
-    anchor_rows = np.unique(anchor_of)
-    period_sorted = np.searchsorted(anchor_rows, anchor_of)
+    is_anchor = anchor_of == positions
+    anchor_rows = np.flatnonzero(is_anchor)  # sorted positions of the anchors, in order
+    period_sorted = (np.cumsum(is_anchor) - 1)[anchor_of]
     of_row = np.empty(n, np.int64)
     of_row[order] = period_sorted
     count = len(anchor_rows)
