@@ -41,6 +41,7 @@ class Column:
     required_if: tuple[str, str] | None = None  # (column key, value): required on those rows
     pii: Pii | None = None
     upper: bool = False  # identifiers compared case-insensitively (VIN, plate, policy number)
+    amount_tier: bool = False  # a choice of amounts in 万: 2000000, 200万元 and 200 read as 200万
     width: int = 12
     doc: str = ""
 
@@ -58,6 +59,8 @@ class Register:
     columns: tuple[Column, ...]
     sheet_aliases: tuple[str, ...] = ()
     one_of: tuple[tuple[str, ...], ...] = ()  # at least one of these values per row
+    # at least one of these values on the rows where a column holds a value: ((keys), (column, value))
+    one_of_if: tuple[tuple[tuple[str, ...], tuple[str, str]], ...] = ()
     unique: tuple[str, ...] = ()  # non-empty values must not repeat
 
     def column(self, key: str) -> Column:
@@ -78,7 +81,7 @@ class Register:
     def needed_columns(self) -> tuple[tuple[str, ...], ...]:
         """Column groups of which the sheet must have at least one (a missing one is an error)."""
         groups = [(c.key,) for c in self.columns if c.required or c.required_if]
-        return tuple(groups) + self.one_of
+        return tuple(groups) + self.one_of + tuple(group for group, _ in self.one_of_if)
 
 
 # A trailing annotation: (元), (是/否), /元 — clerks add units and hints to headers.
@@ -110,15 +113,24 @@ def _header_index(register_key: str) -> dict[str, Column]:
 
 
 YES_NO = ("是", "否")
-THIRD_PARTY_TIERS = ("5万", "10万", "15万", "20万", "30万", "50万", "100万", "100万以上")  # §1.3.1 Q3
+# the limits insurers sell since the 2020 reform, and the seed's 5万 and 100万以上 (§1.3.1 Q3); the
+# default of settings' thresholds.third_party_tiers, which validation checks against
+THIRD_PARTY_TIERS = ("5万", "10万", "15万", "20万", "30万", "50万", "100万", "150万", "200万", "300万", "400万",
+                     "500万", "1000万", "100万以上")
 CHANNELS = ("本店", "他处")
 HERE, ELSEWHERE = CHANNELS  # 本店: written here; 他处: known to be insured elsewhere
 BUSINESS_TYPES = ("新保", "续保", "转保")
+POLICY_KINDS = ("交强险", "商业险", "交强+商业")  # 险类: a 交强险 policy, a 商业险 policy, or a row holding both
+COMPULSORY, COMMERCIAL, BOTH_KINDS = POLICY_KINDS
+NOT_INSURED_REASONS = ("价格", "自行投保", "贷款/单位指定", "服务", "其他")  # §4.5.1: sold here, insured elsewhere
 CONTACT_METHODS = ("短信", "电话")
 OUTCOMES = ("已续保", "考虑中", "已在他处投保", "无法联系", "拒绝", "车辆已售/报废")
 CLOSING_OUTCOMES = ("已续保", "已在他处投保", "车辆已售/报废")  # §4.5.3: stop reminding
 FAILURE_REASONS = ("价格", "服务", "理赔体验", "他处关系", "其他")
 DISPOSALS = ("保险公司回收", "我司销毁")
+
+# a policy's numbers: a row holds one (保单号) or its 交强险's and 商业险's (DOMAIN.md register 2)
+POLICY_NUMBERS = ("policy_no", "compulsory_policy_no", "commercial_policy_no")
 
 _VIN = Column("vin", "车架号", Kind.ID, ("车架号码", "VIN", "VIN码", "车辆识别代号", "车辆识别号"),
               upper=True, width=20, doc="17-character VIN")
@@ -148,14 +160,16 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("sale_date", "销售日期", Kind.DATE, ("售车日期", "开票日期", "交车日期", "购车日期"),
                    required=True, width=11),
             Column("salesperson", "销售顾问", Kind.TEXT, ("销售员", "顾问"), width=9),
+            Column("not_insured_reason", "未在店投保原因", Kind.CHOICE, ("未投保原因", "未在本店投保原因"),
+                   NOT_INSURED_REASONS, width=12, doc="why a car sold here was not insured here (§4.5.1)"),
         ),
         sheet_aliases=("新车销售明细表", "新车销售台账", "销售明细"),
         one_of=(("vin", "plate"),),
         unique=("vin",),
     ),
     Register(
-        "policies", "客户管理统计明细表", "§4.8.2", "One row per policy period of a vehicle "
-        "(一车一档: one archive per vehicle, one row per year).",
+        "policies", "客户管理统计明细表", "§4.8.2", "The policies of each vehicle (一车一档: one archive "
+        "per vehicle): one row per vehicle and period holding its 交强险 and 商业险, or one row per policy.",
         (
             Column("archive_no", "档案编号", Kind.ID, ("档案号", "客户档案编号", "档案编码"), required=True,
                    upper=True, width=11),
@@ -168,8 +182,13 @@ REGISTER_LIST: tuple[Register, ...] = (
             _VIN,
             _BRAND,
             _MODEL,
-            Column("policy_no", "保单号", Kind.ID, ("保单号码", "商业险保单号"), required_if=("channel", "本店"),
-                   upper=True, width=16),
+            Column("policy_no", "保单号", Kind.ID, ("保单号码",), upper=True, width=16),
+            Column("compulsory_policy_no", "交强险保单号", Kind.ID, ("交强险保单号码", "交强保单号"), upper=True,
+                   width=16),
+            Column("commercial_policy_no", "商业险保单号", Kind.ID, ("商业险保单号码", "商业保单号"), upper=True,
+                   width=16),
+            Column("policy_kind", "险类", Kind.CHOICE, ("保单类型", "险别"), POLICY_KINDS, width=10,
+                   doc="交强险, 商业险 or 交强+商业 (a row holding both); blank: from the premiums, else 险种"),
             Column("insurer", "保险公司", Kind.TEXT, _INSURER.aliases, required=True, width=12),
             Column("channel", "投保渠道", Kind.CHOICE, ("渠道", "投保地点", "出单渠道"), CHANNELS, required=True,
                    width=9, doc="本店 = written here, 他处 = insured elsewhere"),
@@ -178,7 +197,8 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("coverages", "险种", Kind.TEXT, ("投保险种", "险种组合"), width=22,
                    doc="coverages joined by +"),
             Column("third_party_limit", "三者险保额", Kind.CHOICE, ("三者保额", "三者险限额", "第三者责任险保额"),
-                   THIRD_PARTY_TIERS, width=10),
+                   THIRD_PARTY_TIERS, width=10, amount_tier=True,
+                   doc="a tier (thresholds.third_party_tiers); 2000000 or 200万元 reads as 200万"),
             Column("issue_date", "出单日期", Kind.DATE, ("签单日期", "投保日期"), width=11),
             Column("policy_start", "保单起期", Kind.DATE, ("起保日期", "保险起期", "生效日期"), required=True,
                    width=11),
@@ -188,10 +208,16 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("commercial_premium", "商业险保费", Kind.MONEY, ("商业险", "商业保费"), width=11),
             Column("commission", "手续费", Kind.MONEY, ("代理手续费", "手续费金额"), width=10),
             Column("clerk", "出单员", Kind.TEXT, ("出单人", "经办人", "业务员"), width=8),
+            Column("cancel_date", "退保日期", Kind.DATE, ("退保时间",), width=11,
+                   doc="a cancelled policy (退保) is not in force after this day"),
+            Column("refund_premium", "退还保费", Kind.MONEY, ("退保保费", "退保金额"), width=10,
+                   doc="premium paid back on cancellation (a positive amount)"),
+            Column("refund_commission", "退还手续费", Kind.MONEY, ("退保手续费",), width=10,
+                   doc="commission paid back on cancellation (a positive amount)"),
         ),
         sheet_aliases=("客户管理统计明细", "客户管理明细表", "保单明细", "客户管理统计表"),
         one_of=(("plate", "vin"),),
-        unique=("policy_no",),
+        one_of_if=((POLICY_NUMBERS, ("channel", HERE)),),
     ),
     Register(
         "claims", "客户出险统计表", "§4.8.3", "One row per claim case.",
@@ -279,6 +305,8 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("method", "方式", Kind.CHOICE, ("联系方式", "跟进方式"), CONTACT_METHODS, required=True, width=7),
             Column("outcome", "结果", Kind.CHOICE, ("跟进结果", "联系结果"), OUTCOMES, width=12),
             Column("failure_reason", "失败原因", Kind.CHOICE, ("续保失败原因", "未续保原因"), FAILURE_REASONS, width=10),
+            Column("quote_amount", "报价金额", Kind.MONEY, ("报价", "续保报价"), width=10,
+                   doc="the premium quoted to the customer in this contact (§4.5.3)"),
             Column("next_date", "下次联系", Kind.DATE, ("下次联系日期", "下次跟进日期"), width=11),
             Column("clerk", "出单员", Kind.TEXT, ("跟进人", "经办人"), width=8),
         ),
@@ -295,7 +323,7 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("received_date", "到账日期", Kind.DATE, ("回款日期",), width=11),
             Column("received_amount", "到账金额", Kind.MONEY, ("实收手续费", "回款金额"), width=11),
             # §4.9.4: the insurer signed a letter confirming the unsettled commission: no write-down
-            Column("confirmation_letter", "确认函", Kind.YESNO, ("是否有确认函", "确认函(是/否)"), width=8,
+            Column("confirmation_letter", "确认函", Kind.YESNO, ("是否有确认函", "手续费确认函", "确认函(是/否)"), width=8,
                    doc="是: the insurer confirmed the unsettled commission in writing (no write-down)"),
             Column("clerk", "经办人", Kind.TEXT, ("出单员",), width=8),
             # written by `reconcile --lock` (§4.6): a locked month is never edited, a late correction

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SettingsError
+from .registers import THIRD_PARTY_TIERS
 
 
 def _s(default: Any, label: str, doc: str) -> Any:
@@ -41,6 +42,12 @@ class Insurer:
 @dataclass(frozen=True)
 class Thresholds:
     grace_days: int = _s(30, "流失宽限天数", "churn: a renewal may start up to this many days after policy_end")
+    period_days: int = _s(90, "同期保单天数", "policies of a vehicle and channel starting within this many days of "
+                          "the earliest are one period (its 交强险 and 商业险)")
+    new_after_sale_days: int = _s(90, "新保晚于销售天数", "a 新保 policy starting more than this many days after "
+                                  "the sale is a warning")
+    third_party_tiers: list = _s(list(THIRD_PARTY_TIERS), "三者险保额档次", "the 三者险 limits insurers sell "
+                                 "(a plain amount such as 2000000 or 200万元 reads as its tier)")
     sms_days: int = _s(45, "短信提醒提前天数", "SMS reminders start this many days before policy_end (§4.5.3)")
     sms_every_days: int = _s(14, "短信间隔天数", "another SMS when the last one is this many days old")
     call_days: int = _s(30, "电话提醒提前天数", "calls with a quote start this many days before policy_end")

@@ -113,7 +113,9 @@ def settings_rows(settings: object) -> list[list[object]]:
             rows.append([f'insurers."{name}".{key}', getattr(insurer, key)])
     thresholds = settings.thresholds  # type: ignore[attr-defined]
     for field in dataclasses.fields(thresholds):
-        rows.append([f"thresholds.{field.name}", getattr(thresholds, field.name)])
+        value = getattr(thresholds, field.name)
+        # a list (三者险保额档次) is one cell, its items joined as a clerk types them
+        rows.append([f"thresholds.{field.name}", ",".join(value) if isinstance(value, list) else value])
     return rows
 
 

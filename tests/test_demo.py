@@ -147,11 +147,13 @@ def test_store_looks_like_a_dealership_over_three_years(tables):
     as_of = pd.Timestamp(AS_OF)
     assert len(sales) == 1500 and (sales["brand"] == "斯巴鲁").all()
     assert sales["sale_date"].between(as_of - pd.DateOffset(years=3), as_of).all()
-    # 一车一档: one archive, one 新保 per own-brand vehicle, one row per vehicle and year
-    new = p[p["business_type"] == NEW]
-    assert new["vin"].is_unique and set(new["vin"]) == set(sales["vin"])
+    # 一车一档: one archive, one 新保 period per own-brand vehicle (DOMAIN.md rev 2: its 交强险 and 商业险
+    # as one row or two), one period per vehicle and year
+    new = p[p["business_type"] == NEW].drop_duplicates(["vin", "policy_start"])
+    assert new["vin"].dropna().is_unique and set(new["vin"]) == set(sales["vin"])
     assert (p.groupby("archive_no")["vin"].nunique() <= 1).all()
-    years = p.groupby(["archive_no", p["policy_start"].dt.year]).size()
+    periods = p.drop_duplicates(["archive_no", "policy_start"])
+    years = periods.groupby(["archive_no", periods["policy_start"].dt.year]).size()
     assert (years <= 2).all()  # a renewal lapsing past the anniversary can start a second time in a year
     here_new = (new["channel"] == HERE).mean()
     assert 0.75 < here_new < 0.95
@@ -167,12 +169,27 @@ def test_store_looks_like_a_dealership_over_three_years(tables):
     # commission comes from the insurer's rates
     rates = demo_settings().insurers
     expected = [round(rates[i].commission_rate_commercial * (0 if pd.isna(cm) else cm)
-                      + rates[i].commission_rate_compulsory * cp, 2)
+                      + rates[i].commission_rate_compulsory * (0 if pd.isna(cp) else cp), 2)
                 for i, cm, cp in zip(here["insurer"], here["commercial_premium"], here["compulsory_premium"])]
     assert np.allclose(here["commission"], expected, atol=0.011)
     # other brands serviced here: in claims, some with policies here
     assert (~c["plate"].isin(sales["plate"])).any() and (p["brand"].dropna() != "斯巴鲁").any()
     assert set(c["insured_here"]) == {True, False}
+
+
+def test_the_demo_keeps_both_register_shapes_and_a_few_cancellations(tables):
+    """DOMAIN.md rev 2: about half the 本店 periods holding both covers are a 交强险 row and a 商业险 row,
+    the rest one row with 交强险保单号 beside 保单号; a few 商业险 are cancelled with their refunds."""
+    p = tables["policies"]
+    here = p[p["channel"] == HERE]
+    two_rows = here[here["compulsory_premium"].isna() != here["commercial_premium"].isna()]
+    pairs = two_rows.groupby(["archive_no", "policy_start"]).size()
+    one_row = here["compulsory_policy_no"].notna().sum()
+    assert (pairs == 2).sum() > 0 and 0.35 < (pairs == 2).sum() / ((pairs == 2).sum() + one_row) < 0.65
+    cancelled = p[p["cancel_date"].notna()]
+    assert 3 <= len(cancelled) <= 0.03 * len(here)
+    assert (cancelled["refund_premium"] > 0).all() and (cancelled["refund_premium"] < cancelled["commercial_premium"]).all()
+    assert (cancelled["cancel_date"] > cancelled["policy_start"]).all() and (cancelled["cancel_date"] < cancelled["policy_end"]).all()
 
 
 def test_every_command_has_something_to_show_as_of_the_store_date(tables):

@@ -12,6 +12,7 @@ from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings, Thresholds, load_settings
 
 from .conftest import ROOT, sample
+from .v2 import kpi_part_of
 
 sys.path.insert(0, str(ROOT))
 from bench.kpi_reference import reference_kpis  # noqa: E402
@@ -148,8 +149,10 @@ def test_claims_count_distinct_vehicles_by_plate():
     claims = [claim("京A1", "2026-10-01", no="C1"), claim("京A1", "2026-10-20", no="C2"),
               claim("京A2", "2026-09-30", no="C3"), claim("京A2", "2026-10-31", here=None, no="C4")]
     k = kpis(store([], policies, claims))
-    assert (k.counts.claim_vehicles, k.counts.insured_vehicles) == (1, 2)
-    assert k.claim_rate == 0.5
+    # DOMAIN.md rev 2: a claim is insured here by the policy register; C4's blank 是否本店投保 no longer
+    # drops it (V2 has a 本店 policy in force on 2026-10-31)
+    assert (k.counts.claim_vehicles, k.counts.insured_vehicles) == (2, 2)
+    assert k.claim_rate == 1.0
 
 
 # ---- churn: grace and pending --------------------------------------------------------------------
@@ -311,7 +314,10 @@ def test_kpi_json_reproduces_the_sample_store(capsys, sample_expected):
     code = main(["kpi", str(sample("store.xlsx")), "--month", sample_expected["kpi"]["month"],
                  "--as-of", sample_expected["as_of"], "--settings", str(sample("settings.toml")), "--json"])
     assert code == 0
-    assert json.loads(capsys.readouterr().out) == sample_expected["kpi"]
+    got = json.loads(capsys.readouterr().out)
+    # revision 2 adds counts.gone, refund_premium and refund_commission: the first sample predates them
+    assert kpi_part_of(got, sample_expected["kpi"]) == sample_expected["kpi"]
+    assert (got["counts"]["gone"], got["refund_premium"], got["refund_commission"]) == (0, 0.0, 0.0)
 
 
 def test_vectorised_kpis_agree_with_the_row_by_row_reference_on_the_sample_store(sample_store):

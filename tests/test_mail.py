@@ -57,7 +57,7 @@ def test_report_arrives_once_over_smtp_with_the_attachment_byte_for_byte(tmp_pat
     assert msg["Subject"] == "星辰斯巴鲁 2026年10月 保险业务月报"
     assert msg["To"] == "supervisor@store.example" and msg["Cc"] == "区域保险管理科 <region@audit.example>"
     assert msg["Message-ID"] == message_id(message_key("星辰斯巴鲁", "2026-10", "supervisor@store.example"))
-    assert "· 首保率：85.0%（本店新保保单数 34，本品牌新车销售台数 40）" in msg.get_body().get_content()
+    assert "· 首保率：85.0%（本店新保车辆数 34，本品牌新车销售台数 40）" in msg.get_body().get_content()
 
 
 def test_three_reruns_of_the_same_month_deliver_one_message(tmp_path, report):
@@ -247,10 +247,10 @@ def test_the_body_summarises_rates_with_their_counts_and_money_to_the_fen(report
     lines = summary_text(report).splitlines()
     assert lines[0] == "星辰斯巴鲁 2026年10月 保险业务月报"
     assert lines[3:12] == [
-        "· 首保率：85.0%（本店新保保单数 34，本品牌新车销售台数 40）",
+        "· 首保率：85.0%（本店新保车辆数 34，本品牌新车销售台数 40）",
         "· 续保率：5.5%（续保/转保车辆数 66，保有量（去年同月末） 1,200）",
         "· 续保率（年累计）：41.2%（年累计续保/转保车辆数 495，保有量（上年末） 1,200）",
-        "· 流失率：20.0%（流失保单数 2，本月到期保单数 12，宽限期内待续保单数 2）",
+        "· 流失率：20.0%（流失车辆数 2，本月到期车辆（投保期）数 12，宽限期内待续车辆数 2）",
         "· 出险率：无（分母为 0）（本店投保出险车辆数 0，本店在保车辆数 0）",
         "· 非本店投保客户增长率：-25.0%（非本店投保出险车辆数 3，上月非本店投保出险车辆数 4）",
         "· 交强险保费：¥32,450.00",
@@ -265,7 +265,7 @@ def test_the_body_never_carries_personal_data_even_when_the_kpis_do(tmp_path):
     text = summary_text(Report("星辰 13900001111", "2026-10", report_workbook(tmp_path), kpis))
     assert "张三" not in text and "13812345678" not in text and "11010519491231002X" not in text
     assert "13900001111" not in text and "139****1111" in text
-    assert "· 首保率：无（分母为 0）（本店新保保单数 34，本品牌新车销售台数 —）" in text
+    assert "· 首保率：无（分母为 0）（本店新保车辆数 34，本品牌新车销售台数 —）" in text
 
 
 def test_a_report_holding_a_customers_phone_or_name_is_not_sent(tmp_path):

@@ -73,7 +73,7 @@ def test_report_send_uses_the_job_path_and_resend_sends_again(desk, capsys):
     (msg,) = messages(desk / "out" / "outbox").values()
     assert attachment(msg) == ("十月.xlsx", (desk / "十月.xlsx").read_bytes())
     body = msg.get_body().get_content()
-    assert "· 首保率：100.0%（本店新保保单数 1，本品牌新车销售台数 1）" in body and "张三" not in body
+    assert "· 首保率：100.0%（本店新保车辆数 1，本品牌新车销售台数 1）" in body and "张三" not in body
     assert main(args) == 0
     assert "此前已发送" in capsys.readouterr().out and len(messages(desk / "out" / "outbox")) == 1
     assert main([*args, "--resend"]) == 0

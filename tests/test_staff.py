@@ -41,8 +41,6 @@ def test_staff_gives_each_clerks_renewed_first_insured_and_commission_of_the_sam
     assert all(set(row) == keys for row in payload["clerks"]) and payload["adjusters"]
 
 
-@pytest.mark.xfail(strict=True, reason="first_insured still counts policy rows: a vehicle kept as a 交强险 row and a "
-                                       "商业险 row counts twice until #15's rev-2 vehicle counting lands in kpi_counts")
 def test_staff_gives_the_same_answers_on_the_store_kept_one_row_per_policy(capsys):
     payload, expected = staff_json(capsys, "store_rows.xlsx")
     clerks = {row["clerk"]: {k: row[k] for k in ("renewed", "first_insured", "commission")}

@@ -1,5 +1,6 @@
 """Validation rules on tiny inline registers (DOMAIN.md "Validation (for auditors)"): one rule, one test."""
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -20,8 +21,14 @@ def ctx(**settings) -> Context:
     return Context(Settings(**settings), AS_OF)
 
 
+_CARS = itertools.count(1)
+
+
 def policy(**values) -> dict:
-    row = dict(archive_no="DA1", customer="张三", phone="13800000000", plate="京A12345", vin="LSVAB2CD3EF456789",
+    """A clean 本店 policy row; each call is another car (its own VIN and archive: DOMAIN.md rev 2
+    holds one 交强险 per car at a time and one archive per car)."""
+    car = next(_CARS)
+    row = dict(archive_no=f"DA{car}", customer="张三", phone="13800000000", plate="京A12345", vin=f"LSVAB2CD3EF4{car:05d}",
                brand="斯巴鲁", policy_no="P1", insurer="人保财险", channel="本店", business_type="新保",
                third_party_limit="100万", issue_date="2026-10-01", policy_start="2026-10-02",
                policy_end="2027-10-01", compulsory_premium=950.0, commercial_premium=4000.0, commission=1000.0)
@@ -30,7 +37,7 @@ def policy(**values) -> dict:
 
 
 def claim(**values) -> dict:
-    row = dict(claim_no="BA1", report_date="2026-10-01", plate="京A12345", insurer="人保财险", insured_here=True)
+    row = dict(claim_no="BA1", report_date="2026-10-01", plate="京A12345", insurer="人保财险", insured_here=None)
     row.update(values)
     return row
 

@@ -48,7 +48,8 @@ def test_identity_rules_on_a_hand_built_store():
     p = codes.ids["policies"]
     assert p[0] == codes.ids["sales"][0] and p[1] == p[5] and len({p[3], p[4], p[2]}) == 3
     assert codes.ids["claims"][0] == codes.ids["sales"][1]
-    assert codes.own["policies"].tolist() == [True, False, False, True, False, False]
+    # DOMAIN.md rev 2: with exactly one own brand a blank 品牌 reads as the own brand (row 4)
+    assert codes.own["policies"].tolist() == [True, False, False, True, True, False]
 
 
 def test_codes_match_ids_on_the_sample_store():

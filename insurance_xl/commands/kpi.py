@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.kpi_counts import COUNT_LABELS
-from ..core.kpi import KPI_NEEDS, MONEY_LABELS, RATE_LABELS, USED_COLUMNS, monthly_kpis
+from ..core.kpi import KPI_NEEDS, MONEY_KEYS, MONEY_LABELS, RATE_LABELS, USED_COLUMNS, monthly_kpis
 from ..writing.terminal import pad
 from .common import CommandSpec, add_store_args, emit_json, finish, load, parse_month, say, warn_without_own_brands
 
@@ -24,7 +24,7 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         value = payload[key]
         num, den = kpis.fraction(key)
         say(f"  {pad(label, 22)}{'—' if value is None else f'{value:.2%}':>9}   {num} / {den}")
-    for key in ("premium_compulsory", "premium_commercial", "commission"):
+    for key in MONEY_KEYS:  # gross by issue month, then the refunds of policies cancelled in the month
         say(f"  {pad(MONEY_LABELS[key], 22)}{payload[key]:>14,.2f}")
     for key, value in payload["counts"].items():
         say(f"  {pad(COUNT_LABELS[key], 26)}{value:>8}")

@@ -30,12 +30,13 @@ RATE_KEYS = tuple(RATES)
 # tests/test_excel_macros.py checks that the KPIs of tables holding only these columns are the same.
 # The columns a workbook must have for the KPIs (Registers.require)
 KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
-             "sales": ("sale_date",), "claims": ("report_date", "insured_here")}
+             "sales": ("sale_date",), "claims": ("report_date",)}
 USED_COLUMNS: dict[str, tuple[str, ...]] = {
     "sales": ("vin", "plate", "brand", "sale_date"),
-    "policies": ("vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start", "policy_end",
-                 "compulsory_premium", "commercial_premium", "commission", "insurer", "clerk"),
-    "claims": ("plate", "report_date", "insured_here"),
+    "policies": ("archive_no", "vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start",
+                 "policy_end", "compulsory_premium", "commercial_premium", "commission", "insurer", "clerk",
+                 "cancel_date", "refund_premium", "refund_commission"),
+    "claims": ("plate", "report_date"),
     "contacts": ("archive_no", "contact_date", "outcome", "failure_reason"),
 }
 
@@ -52,7 +53,11 @@ MONEY_LABELS = {
     "premium_compulsory": REGISTERS["policies"].column("compulsory_premium").header,
     "premium_commercial": REGISTERS["policies"].column("commercial_premium").header,
     "premium": "保费合计",
+    "net_premium": "保费净额（减退保）",
+    "net_commission": "手续费净额（减退保）",
     "commission": REGISTERS["policies"].column("commission").header,
+    "refund_premium": REGISTERS["policies"].column("refund_premium").header,
+    "refund_commission": REGISTERS["policies"].column("refund_commission").header,
     "commission_ytd": REGISTERS["policies"].column("commission").header + "（年累计）",
 }
 
@@ -76,6 +81,8 @@ class Kpis:
     premium_commercial: float
     commission: float
     commission_ytd: float  # 1 Jan..end of M, for the region's progress to the annual target
+    refund_premium: float = 0.0  # paid back on 本店 policies cancelled in M (DOMAIN.md "KPIs")
+    refund_commission: float = 0.0
 
     def fraction(self, rate_key: str) -> tuple[int, int]:
         """The numerator and denominator behind a rate (DOMAIN.md "KPIs")."""
@@ -112,7 +119,17 @@ class Kpis:
 
     @property
     def premium(self) -> float:
+        """Gross premium of the policies issued in M."""
         return round(self.premium_compulsory + self.premium_commercial, 2)
+
+    @property
+    def net_premium(self) -> float:
+        """Gross premium less the refunds of policies cancelled in M."""
+        return round(self.premium - self.refund_premium, 2)
+
+    @property
+    def net_commission(self) -> float:
+        return round(self.commission - self.refund_commission, 2)
 
     def to_json(self) -> dict:
         """Exactly the `kpi --json` keys of ARCHITECTURE.md: rates as fractions or None, money to the fen."""
@@ -124,7 +141,7 @@ class Kpis:
         }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class MonthlyKpis(Kpis):
     """Month M's KPIs with what the supervisor reads beside them."""
 
@@ -152,7 +169,7 @@ class MonthlyKpis(Kpis):
 
 def kpis_from_row(month: str, row: pd.Series) -> Kpis:
     counts = KpiCounts(**{f.name: int(row[f.name]) for f in fields(KpiCounts)})
-    return Kpis(month, counts, *(round(float(row[k]), 2) for k in (*MONEY_KEYS, "commission_ytd")))
+    return Kpis(month, counts, **{k: round(float(row[k]), 2) for k in (*MONEY_KEYS, "commission_ytd")})
 
 
 def monthly_kpis(registers: Registers, ctx: Context, month: str) -> MonthlyKpis:

@@ -21,49 +21,21 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..findings import Finding, Location, Severity
 from ..registers import HERE, REGISTERS, ROW, SHEET, WORKBOOK
 from ..settings import Context
 from .money import fen, tolerance_fen
-from .texts import id_keys
 from .months import month_bounds
+from .periods import KIND_COMPULSORY, policy_kinds
+from .reconcile_keys import (REFUND, isin_text, merge_by_key, negative_lines, normalize_policy_no, owner_keys,
+                             row_keys, row_number_text, row_numbers, same_name, squeeze)
+
+__all__ = ["normalize_policy_no", "isin_text", "same_name", "reconcile", "tie_out", "our_policies"]
 
 OURS, THEIRS = "ours", "theirs"
 SPLIT = ("compulsory_premium", "commercial_premium")
 MONEY = ("compulsory_premium", "commercial_premium", "premium", "commission")
-
-
-def normalize_policy_no(values: pd.Series, prefix: str = "") -> pd.Series:
-    """Trim, drop every space, upper-case, strip a configured prefix: ' p123 45' → 'P12345'."""
-    keys = _squeeze(values)
-    prefix = _squeeze(pd.Series([prefix], dtype="str")).fillna("").iloc[0]
-    if prefix:
-        keys = keys.where(~keys.str.startswith(prefix).fillna(False).astype(bool), keys.str.slice(len(prefix)))
-    return keys.where(keys.notna() & (keys != ""))
-
-
-def _squeeze(values: pd.Series) -> pd.Series:
-    """Identifiers as compared: full-width folded, no spaces, upper case (registers' `upper` columns)."""
-    return id_keys(values.astype("str"), upper=True)
-
-
-def isin_text(values: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """values.isin(wanted) for text, in Arrow (pandas' isin converts every value to Python: 15x slower)."""
-    haystack = pa.array(values.astype("str"), from_pandas=True).cast(pa.large_string())
-    needles = pa.array(np.asarray(wanted.dropna().unique(), dtype=object), type=pa.large_string())
-    return pc.is_in(haystack, value_set=needles).to_numpy(zero_copy_only=False).astype(bool)
-
-
-def same_name(values: pd.Series, name: str) -> pd.Series:
-    """Which cells name `name` (an insurer), ignoring spaces and full-width forms; folded once per distinct name."""
-    codes, uniques = pd.factorize(values)
-    folded = _squeeze(pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
-    target = _squeeze(pd.Series([name], dtype="str")).iloc[0]
-    hits = np.append((folded == target).fillna(False).to_numpy(dtype=bool), False)  # code -1: empty cell
-    return pd.Series(hits[codes], index=values.index)
 
 
 def compared_fields(statement_fields: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -89,6 +61,7 @@ class Reconciliation:
     theirs_lines: pd.DataFrame
     tolerance_fen: int
     findings: tuple[Finding, ...] = ()
+    merged: tuple[int, int] = (0, 0)  # lines of ours, theirs added into another line of the same row
 
     def total(self, side: str, field: str) -> int:
         lines = self.ours_lines if side == OURS else self.theirs_lines
@@ -115,10 +88,24 @@ class Reconciliation:
 
 
 def our_policies(policies: pd.DataFrame, insurer: str, month: str) -> pd.DataFrame:
-    """§4.6: our 本店 policies of the insurer with 出单日期 in the month."""
+    """§4.6: our 本店 policies of the insurer issued in the month (出单日期, else 保单起期: DOMAIN.md
+    "Issue date")."""
     start, end = month_bounds(month)
-    chosen = ((policies["channel"] == HERE) & same_name(policies["insurer"], insurer)
-              & (policies["issue_date"] >= start) & (policies["issue_date"] < end))
+    issued = policies["issue_date"].fillna(policies["policy_start"])
+    chosen = (policies["channel"] == HERE) & same_name(policies["insurer"], insurer) & (issued >= start) & (issued < end)
+    return policies[chosen.fillna(False).astype(bool)]
+
+
+def our_cancellations(policies: pd.DataFrame, insurer: str, month: str) -> pd.DataFrame:
+    """Our 本店 policies of the insurer cancelled (退保日期) in the month: their refunds are on the statement."""
+    if "cancel_date" not in policies:
+        return policies.iloc[0:0]
+    start, end = month_bounds(month)
+    cancel = policies["cancel_date"]
+    # a cancelled row with no refund typed has nothing to compare (its twin row may carry the refund)
+    refunded = policies["refund_premium"].notna() | policies["refund_commission"].notna()
+    chosen = (policies["channel"] == HERE) & same_name(policies["insurer"], insurer) & (cancel >= start) & (cancel < end)
+    chosen &= refunded
     return policies[chosen.fillna(False).astype(bool)]
 
 
@@ -129,10 +116,16 @@ def reconcile(policies: pd.DataFrame, statement_lines: pd.DataFrame, insurer: st
     fields = compared_fields(statement_fields)
     tolerance = tolerance_fen(ctx.thresholds.reconcile_tolerance)
     ours_rows = our_policies(policies, insurer, month)
-    ours = _lines(ours_rows, fields, policy_prefix, our_side=True)
+    cancelled = our_cancellations(policies, insurer, month)
+    ours = pd.concat([_lines(ours_rows, fields, policy_prefix, our_side=True),
+                      _refund_lines(cancelled, fields, policy_prefix)], ignore_index=True)
     theirs = _lines(statement_lines, fields, policy_prefix, our_side=False)
+    theirs["key"] = _statement_keys(theirs, ours_rows, cancelled, fields, policy_prefix)
     ours_entries, ours_dups = _collapse(ours, OURS, fields)
     theirs_entries, theirs_dups = _collapse(theirs, THEIRS, fields)
+    money = [*fields, "premium_total"]
+    ours_entries, ours_merged = merge_by_key(ours_entries, money)
+    theirs_entries, theirs_merged = merge_by_key(theirs_entries, money)
 
     keyed_ours, keyed_theirs = ours_entries["key"].notna(), theirs_entries["key"].notna()
     joined = ours_entries[keyed_ours].merge(theirs_entries[keyed_theirs], on="key", how="outer", suffixes=("", "_t"),
@@ -164,21 +157,25 @@ def reconcile(policies: pd.DataFrame, statement_lines: pd.DataFrame, insurer: st
         only_theirs=_only_theirs(right, suggested, policies, fields, policy_prefix),
         duplicates=pd.concat([ours_dups, theirs_dups], ignore_index=True),
         suggested=suggested.drop(columns=["ours_entry", "theirs_entry"]).reset_index(drop=True),
-        ours_lines=ours[["key", "plate_key", *fields, ROW]].reset_index(drop=True),
-        theirs_lines=theirs[["key", "plate_key", *fields, ROW]].reset_index(drop=True),
+        ours_lines=ours[["key", "plate_key", *fields, ROW, "number"]].reset_index(drop=True),
+        theirs_lines=theirs[["key", "plate_key", *fields, ROW, "number"]].reset_index(drop=True),
         tolerance_fen=tolerance,
         findings=tuple(_scope_findings(ours_rows, insurer, month, ctx) + _empty_amount_findings(ours_rows)),
+        merged=(ours_merged, theirs_merged),
     )
     tie_out(result)
     return result
 
 
 def _lines(table: pd.DataFrame, fields: tuple[str, ...], prefix: str, our_side: bool) -> pd.DataFrame:
+    """One line per register row (keyed by its first number) or per statement line (by its number)."""
+    key = row_keys(table, prefix) if our_side else normalize_policy_no(table["policy_no"], prefix)
     lines = pd.DataFrame({
-        "key": normalize_policy_no(table["policy_no"], prefix),
-        "policy_no": table["policy_no"].astype("str"),
+        "key": key,
+        "number": key,
+        "policy_no": (row_number_text(table) if our_side else table["policy_no"]).astype("str"),
         "plate": table["plate"].astype("str"),
-        "plate_key": _squeeze(table["plate"]),
+        "plate_key": squeeze(table["plate"]),
         "issue_date": table["issue_date"] if our_side else pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]"),
         ROW: table[ROW].astype("int64"),
         SHEET: table[SHEET].astype("str"),
@@ -194,9 +191,41 @@ def _lines(table: pd.DataFrame, fields: tuple[str, ...], prefix: str, our_side: 
     return lines.reset_index(drop=True)
 
 
+def _refund_lines(cancelled: pd.DataFrame, fields: tuple[str, ...], prefix: str) -> pd.DataFrame:
+    """Our rows cancelled in the month as the statement lists them: negative, keyed apart (REFUND).
+    退还保费 is one amount: a 交强险 row's is compulsory premium, any other row's commercial (a car's
+    交强险 is rarely cancelled: §1.3.1 Q5) [decision]."""
+    refund = cancelled.assign(
+        compulsory_premium=np.where(policy_kinds(cancelled) == KIND_COMPULSORY, -cancelled["refund_premium"], 0.0),
+        commercial_premium=np.where(policy_kinds(cancelled) == KIND_COMPULSORY, 0.0, -cancelled["refund_premium"]),
+        commission=-cancelled["refund_commission"])
+    lines = _lines(refund, fields, prefix, our_side=True)
+    lines["key"] = lines["key"] + REFUND
+    lines["number"] = lines["key"]
+    return lines
+
+
+def _statement_keys(theirs: pd.DataFrame, ours_rows: pd.DataFrame, cancelled: pd.DataFrame,
+                    fields: tuple[str, ...], prefix: str) -> pd.Series:
+    """A statement line belongs to the register row carrying its number; a negative line to the
+    refund of a row cancelled in the month. A number on no row stays its own key."""
+    negative = negative_lines(theirs, fields)
+    own = theirs["number"]
+    issued = owner_keys(own, ours_rows, prefix)
+    refunded = owner_keys(own, cancelled, prefix) + REFUND
+    keys = pd.Series(np.where(negative, refunded.fillna(own + REFUND), issued.fillna(own)), index=theirs.index,
+                     dtype="str")
+    return keys.where(own.notna())
+
+
 def _collapse(lines: pd.DataFrame, side: str, fields: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One entry per policy number (lines without a number stay single), and the duplicates report."""
+    """One entry per policy number (lines without a number stay single), and the duplicates report.
+    A number listed twice is a duplicate; lines of one row with different numbers are added up later."""
     lines = lines.copy()
+    numbered_key = lines["key"]
+    lines["key"] = lines["number"].where(~negative_lines(lines, fields), lines["number"] + REFUND) \
+        if side == THEIRS else lines["number"]
+    lines["_key"] = numbered_key
     lines["_entry"] = side + ":" + lines.index.astype("str")
     lines["_order"] = np.arange(len(lines))  # the side's own line order, for presenting leftovers
     keyed = lines["key"].notna()
@@ -205,7 +234,7 @@ def _collapse(lines: pd.DataFrame, side: str, fields: tuple[str, ...]) -> tuple[
     dup = lines[copies > 1]
     if not len(dup):
         lines["_rows"] = lines[ROW].astype("str")
-        return lines, _empty_duplicates(fields)
+        return _row_keyed(lines), _empty_duplicates(fields)
     money = [*fields, "premium_total"]  # _lines always adds premium_total
     grouped = dup.groupby("key", sort=False)
     identical = (grouped[list(fields)].nunique() <= 1).all(axis=1)
@@ -229,7 +258,12 @@ def _collapse(lines: pd.DataFrame, side: str, fields: tuple[str, ...]) -> tuple[
     for f in fields:  # identical copies: the ones beyond the first add to that side's total only
         extra = (sums[f] - firsts[f]).where(identical, 0)
         report[f"extra_{f}"] = extra.to_numpy().astype("int64")
-    return entries.reset_index(drop=True), report
+    return _row_keyed(entries).reset_index(drop=True), report
+
+
+def _row_keyed(entries: pd.DataFrame) -> pd.DataFrame:
+    """Entries keyed by their register row again (they were grouped by their own number)."""
+    return entries.assign(key=entries["_key"]).drop(columns=["_key"])
 
 
 def _empty_duplicates(fields: tuple[str, ...]) -> pd.DataFrame:
@@ -330,9 +364,11 @@ def _where_in_register(keys: pd.Series, policies: pd.DataFrame, prefix: str) -> 
     wanted = keys.dropna()
     if not len(wanted) or not len(policies):
         return hints
-    register_keys = normalize_policy_no(policies["policy_no"], prefix)
-    hit = isin_text(register_keys, wanted)
-    found = policies[hit].assign(key=register_keys[hit]).drop_duplicates("key")
+    numbers = row_numbers(policies, prefix)
+    register_keys = pd.Series(numbers["number"].to_numpy(dtype=object), dtype="str")
+    hit = isin_text(register_keys, wanted.str.replace(REFUND, "", regex=False))
+    found = policies.iloc[numbers["pos"].to_numpy()[hit]].assign(key=register_keys[hit].to_numpy())
+    found = found.drop_duplicates("key")
     if not len(found):
         return hints
     issue = found["issue_date"].dt.strftime("%Y-%m-%d")
@@ -344,7 +380,7 @@ def _where_in_register(keys: pd.Series, policies: pd.DataFrame, prefix: str) -> 
     text = pd.Series("本店台账第" + found[ROW].astype("str") + "行：" + pd.Series(reason, index=found.index),
                      index=found.index)
     lookup = pd.Series(text.to_numpy(), index=found["key"].to_numpy())
-    hints.loc[wanted.index] = wanted.map(lookup).fillna("").to_numpy()
+    hints.loc[wanted.index] = wanted.str.replace(REFUND, "", regex=False).map(lookup).fillna("").to_numpy()
     return hints
 
 
@@ -394,8 +430,9 @@ def tie_out(rec: Reconciliation) -> None:
         if sum(rec.explained(f).values()) != rec.totals["difference"][f]:
             raise AssertionError(f"difference of {f} is not explained by the lines")
     pairs = len(rec.matched) + len(rec.differences)
-    for side, only, lines in ((OURS, rec.only_ours, rec.ours_lines), (THEIRS, rec.only_theirs, rec.theirs_lines)):
+    for side, only, lines, merged in ((OURS, rec.only_ours, rec.ours_lines, rec.merged[0]),
+                                      (THEIRS, rec.only_theirs, rec.theirs_lines, rec.merged[1])):
         extra_copies = int((dup.loc[dup["side"] == side, "copies"] - 1).sum())
-        if pairs + len(only) + extra_copies != len(lines):
+        if pairs + len(only) + extra_copies + merged != len(lines):
             raise AssertionError(f"{side}: {len(lines)} lines but {pairs} pairs + {len(only)} unmatched + "
                                  f"{extra_copies} extra copies")

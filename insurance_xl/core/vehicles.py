@@ -77,7 +77,7 @@ def _identity(registers: Registers, keys: Sequence[str]) -> _Identity:
     ids, next_own = {}, 2 * n_text
     for key in keys:
         vin, plate = vin_codes[key], plate_codes[key]
-        via_plate = np.where(plate >= 0, plate_vin[np.maximum(plate, 0)], -1)
+        via_plate = np.where(plate >= 0, plate_vin[np.maximum(plate, 0)], -1) if n_text else np.full(len(plate), -1)
         vid = np.where(vin >= 0, vin, np.where(via_plate >= 0, via_plate, np.where(plate >= 0, n_text + plate, -1)))
         alone = vid < 0  # neither VIN nor plate: a vehicle of its own
         vid[alone] = np.arange(next_own, next_own + alone.sum())
@@ -105,7 +105,10 @@ def vehicle_codes(registers: Registers, own_brands: Sequence[str],
     ident = _identity(registers, keys)
     own_codes = ident.brand_texts.get_indexer(pd.Index(list(own_brands), dtype="str"))
     own_codes = own_codes[own_codes >= 0]
-    own = {k: np.isin(b, own_codes) & (b >= 0) for k, b in ident.row_brands.items()}
+    # DOMAIN.md "Own brand": a blank 品牌 (or no 品牌 column) reads as the own brand when there is
+    # exactly one; with several it stays out of the own-brand KPIs (validation warns on the sale)
+    blank_is_own = len(set(own_brands)) == 1
+    own = {k: (np.isin(b, own_codes) & (b >= 0)) | ((b < 0) & blank_is_own) for k, b in ident.row_brands.items()}
     return VehicleCodes({k: ident.ids[k] for k in keys}, {k: own[k] for k in keys}, ident.count)
 
 
@@ -161,4 +164,9 @@ def vehicle_index(registers: Registers) -> VehicleIndex:
 
 
 def is_own_brand(brands: pd.Series, own_brands: list[str] | tuple[str, ...]) -> pd.Series:
-    return brands.isin(list(own_brands)).fillna(False).astype(bool)
+    """The row's brand (its own, else its vehicle's) is an own brand; a blank one is when the store
+    has exactly one own brand (DOMAIN.md "Own brand")."""
+    own = brands.isin(list(own_brands)).fillna(False).astype(bool)
+    if len(set(own_brands)) == 1:
+        own = own | brands.isna()
+    return own

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .people import cat, digits, id_numbers, mobile_phones, numbered, person_names, pick, unique_plates, vins
-from ..registers import BUSINESS_TYPES, ELSEWHERE, HERE, THIRD_PARTY_TIERS
+from ..registers import BUSINESS_TYPES, ELSEWHERE, HERE
 from ..settings import Settings
 
 NEW, RENEWAL, SWITCH = BUSINESS_TYPES
@@ -47,7 +47,8 @@ COVERAGES = (
     ("交强险+三者险+车损险+车上人员责任险+车身划痕损失险", 1.0, 0.12),
     ("交强险+三者险+车损险+车上人员责任险+医保外医疗费用责任险", 0.97, 0.08),
 )
-TIER_WEIGHTS = (0.01, 0.03, 0.01, 0.04, 0.06, 0.20, 0.45, 0.20)  # aligned with THIRD_PARTY_TIERS
+DEMO_TIERS = ("5万", "10万", "15万", "20万", "30万", "50万", "100万", "100万以上")  # of THIRD_PARTY_TIERS
+TIER_WEIGHTS = (0.01, 0.03, 0.01, 0.04, 0.06, 0.20, 0.45, 0.20)  # aligned with DEMO_TIERS
 COMPULSORY_BASE = {5: 950.0, 4: 950.0, 7: 1100.0}  # 交强险 base premium by seats
 COMPULSORY_FLOAT = (1.0, 0.9, 0.8, 0.7)  # claim-free years 0, 1, 2, 3+
 COMMERCIAL_NCD = (1.0, 0.85, 0.75, 0.65)
@@ -217,7 +218,7 @@ def _fill_policy_details(rng: np.random.Generator, rows: pd.DataFrame, fleet: pd
     cover = rng.choice(len(COVERAGES), size=n, p=[c[2] for c in COVERAGES])
     coverages = np.array([c[0] for c in COVERAGES], dtype=object)[cover]
     cover_share = np.array([c[1] for c in COVERAGES])[cover]
-    tier = pick(rng, THIRD_PARTY_TIERS, n, TIER_WEIGHTS)
+    tier = pick(rng, DEMO_TIERS, n, TIER_WEIGHTS)
     claim_free = np.minimum(rows["year_no"].to_numpy(), 3)
     claim_free = np.where(rng.random(n) < 0.2, 0, claim_free)  # a claim last year resets the discount
     claim_free = np.where(veh["kind"].to_numpy() == "own", claim_free, rng.integers(0, 4, size=n))

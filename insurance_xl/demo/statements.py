@@ -56,7 +56,8 @@ def statement_lines(ours: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
         "compulsory_premium": ours["compulsory_premium"].fillna(0).to_numpy(),
         "commercial_premium": ours["commercial_premium"].fillna(0).to_numpy(),
         "commission": ours["commission"].fillna(0).to_numpy(), "planted": "",
-    }).dropna(subset=["policy_no"]).reset_index(drop=True)
+    })
+    lines = _insurer_lines(lines, ours).dropna(subset=["policy_no"]).reset_index(drop=True)
     if len(lines) < 6:
         return lines
     picks = rng.choice(len(lines), size=5, replace=False)
@@ -75,6 +76,25 @@ def statement_lines(ours: pd.DataFrame, rng: np.random.Generator) -> pd.DataFram
     lines.loc[missing, "planted"] = "仅本店"
     kept = lines.drop(index=missing)
     return pd.concat([kept, extra, foreign], ignore_index=True)
+
+
+def _insurer_lines(lines: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
+    """A register row carrying 交强险保单号 beside 保单号 is two policies: the insurer lists each on a
+    line of its own (DOMAIN.md rev 2), the commission shared by premium [decision: the demo's choice]."""
+    if "compulsory_policy_no" not in ours:
+        return lines
+    both = ours["compulsory_policy_no"].notna().to_numpy()
+    if not both.any():
+        return lines
+    pair = lines[both]
+    total = pair["compulsory_premium"] + pair["commercial_premium"]
+    fee_j = (pair["commission"] * pair["compulsory_premium"] / total.where(total > 0)).fillna(0).round(2)
+    compulsory = pair.assign(policy_no=ours["compulsory_policy_no"].to_numpy()[both], commercial_premium=0.0,
+                             commission=fee_j)
+    commercial = pair.assign(compulsory_premium=0.0, commission=(pair["commission"] - fee_j).round(2))
+    order = np.r_[np.flatnonzero(~both), np.flatnonzero(both), np.flatnonzero(both) + 0.5]
+    merged = pd.concat([lines[~both], compulsory, commercial], ignore_index=True)
+    return merged.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
 
 def _picc(lines: pd.DataFrame, insurer: str, store: str, month: str) -> Workbook:

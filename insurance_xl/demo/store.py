@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .claims import build_claims
+from .shapes import shape_policies
 from .policies import build_fleet
 from .renewals import build_commission_settlements, build_contacts
 from .messy_workbook import write_messy_workbook
@@ -74,6 +75,8 @@ def demo_tables(seed: int = 2026, vehicles: int = 1500, *, as_of: dt.date) -> di
         "contacts": build_contacts(follow_rng, fleet.policies, as_of),
         "commission_settlements": build_commission_settlements(follow_rng, fleet.policies, settings, as_of),
     }
+    # both register shapes and a few cancellations, on a stream of its own (the draws above stay as they were)
+    raw["policies"] = shape_policies(np.random.default_rng([seed, 15]), fleet.policies, settings, as_of)
     return {key: lay_out(typed_table(key, raw[key]), layout_rng) for key in DATA_REGISTERS}
 
 

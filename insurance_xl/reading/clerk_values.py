@@ -191,6 +191,28 @@ def parse_choices(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return folded.where(folded != ""), pd.Series(False, index=texts.index)
 
 
+_WAN = 10_000
+_TIER_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)(万)?(?:元)?$")
+
+
+def parse_amount_tiers(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """三者险保额 (DOMAIN.md register 2): a plain amount reads as its tier — 2000000, 2,000,000元,
+    200万元 and 200 (already in 万) all read as 200万; 100万以上 and other texts stay as typed."""
+    folded, bad = parse_choices(texts)
+    plain = folded.str.replace(",", "", regex=False).str.match(_TIER_AMOUNT.pattern).fillna(False).astype(bool)
+    if not plain.any():
+        return folded, bad
+    parts = folded[plain].str.replace(",", "", regex=False).str.extract(_TIER_AMOUNT.pattern)
+    amount = parts[0].astype("float64")
+    in_wan = parts[1].notna() | (amount < _WAN)  # 200 or 200万: 万 already; 2000000: yuan
+    wan = amount.where(in_wan, amount / _WAN)
+    whole = wan == wan.round(0)
+    tiers = wan.round(0).astype("int64").astype("str") + "万"
+    folded = folded.copy()
+    folded[whole[whole].index] = tiers[whole]
+    return folded, bad
+
+
 def parse_column(texts: pd.Series, column: Column) -> tuple[pd.Series, pd.Series]:
     kind = column.kind
     if kind is Kind.DATE:
@@ -206,7 +228,7 @@ def parse_column(texts: pd.Series, column: Column) -> tuple[pd.Series, pd.Series
     if kind is Kind.ID:
         return parse_ids(texts, column.upper)
     if kind is Kind.CHOICE:
-        return parse_choices(texts)
+        return parse_amount_tiers(texts) if column.amount_tier else parse_choices(texts)
     return parse_text(texts)
 
 

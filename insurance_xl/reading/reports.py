@@ -8,8 +8,13 @@ from ..outputs import DATA_SHEET
 from ..core.region import StoreReport
 
 
+# added by DOMAIN.md revision 2: a report written before it lacks them, and they were 0 then
+_LATER_KEYS = ("refund_premium", "refund_commission", "counts.gone")
+
+
 def report_from_data(rows: dict[str, object], source: str = "") -> StoreReport:
     """A StoreReport from the key/value rows of a report's `_data` sheet."""
+    rows = {**{k: 0 for k in _LATER_KEYS}, **rows}
     missing = [k for k in ("store", "month", *RATE_KEYS, *MONEY_KEYS, "commission_ytd") if k not in rows]
     missing += [f"counts.{k}" for k in COUNT_KEYS if f"counts.{k}" not in rows]
     if rows.get("kind") != "insurance-xl-report" or missing:
@@ -29,7 +34,7 @@ def report_from_data(rows: dict[str, object], source: str = "") -> StoreReport:
     # the rates are recomputed from the counts: a spreadsheet file keeps only 15-16 digits of a
     # fraction, the counts and the money (to the fen) exactly
     counts = KpiCounts(**{k: int(number(f"counts.{k}")) for k in COUNT_KEYS})
-    kpis = Kpis(month, counts, *(round(number(k), 2) for k in (*MONEY_KEYS, "commission_ytd")))
+    kpis = Kpis(month, counts, **{k: round(number(k), 2) for k in (*MONEY_KEYS, "commission_ytd")})
     known = {"store", "month", "commission_ytd", *RATE_KEYS, *MONEY_KEYS, *(f"counts.{k}" for k in COUNT_KEYS)}
     return StoreReport(store=str(rows["store"]).strip(), month=kpis.month, kpi=kpis.to_json(),
                        commission_ytd=kpis.commission_ytd, source=source,

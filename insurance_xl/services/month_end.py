@@ -73,7 +73,8 @@ def statement_mapping(ctx: Context, insurer: str) -> StatementMapping:
 def reconcile_month(registers: Registers, ctx: Context, insurer: str, month: str, statement_path: str | Path, *,
                     locks_dir: Path | None = None, accept_suggested: bool = False) -> MonthEnd:
     """Read the statement, refuse one for another month, reconcile, and compare with any lock."""
-    registers.require({"policies": ("policy_no", "insurer", "channel", "issue_date")})
+    # the policy numbers may be 保单号, or 交强险保单号 and 商业险保单号 (the reader reports a sheet with none)
+    registers.require({"policies": ("insurer", "channel", "issue_date")})
     mapping = statement_mapping(ctx, insurer)
     statement = read_statement(statement_path, mapping)
     problem = period_problem(statement, month)

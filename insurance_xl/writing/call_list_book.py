@@ -69,12 +69,13 @@ def call_columns() -> list[OutColumn]:
         _contact("method"),
         _contact("outcome"),
         _contact("failure_reason"),
+        _contact("quote_amount"),
         _contact("next_date"),
         _contact("clerk"),
     ]
 
 
-FILL_KEYS = ("contact_date", "method", "outcome", "failure_reason", "next_date", "clerk")
+FILL_KEYS = ("contact_date", "method", "outcome", "failure_reason", "quote_amount", "next_date", "clerk")
 
 
 def safe_name(text: str) -> str:
@@ -93,7 +94,8 @@ def _sheet(wb: Workbook, frame: pd.DataFrame, method: str, clerk: str, as_of: dt
     ws = wb.create_sheet(SHEETS[method])
     columns = call_columns()
     rows = frame.assign(method=method, clerk=None if clerk == UNASSIGNED else clerk,
-                        contact_date=pd.NaT, outcome=None, failure_reason=None, next_date=pd.NaT)
+                        contact_date=pd.NaT, outcome=None, failure_reason=None, quote_amount=float("nan"),
+                        next_date=pd.NaT)
     write_title(ws, f"{TITLES[method]} · {clerk} · {as_of:%Y-%m-%d} · {len(frame)} 位客户", len(columns))
     ws.cell(row=2, column=1, value="联系后填写黄色列：联系日期、结果（下拉选择）、失败原因、下次联系；"
                                    "保存后运行 insurance-xl calls import 本文件 --into 门店台账.xlsx 记入续保跟进记录。"

@@ -20,6 +20,9 @@ def registers_markdown() -> str:
             for group in reg.one_of:
                 if c.key in group:
                     required = required or "one of " + " / ".join(group)
+            for group, (other, value) in reg.one_of_if:
+                if c.key in group:
+                    required = required or f"one of {' / '.join(group)} when {other} = {value}"
             lines.append(f"| {c.header} | `{c.key}` | {c.kind.value} | {required} | {' '.join(c.choices)} | "
                          f"{c.pii.value if c.pii else ''} |")
         lines.append("")

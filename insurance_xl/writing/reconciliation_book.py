@@ -21,6 +21,7 @@ from ..core.reconcile import OURS, THEIRS, Reconciliation
 from ..reading.statements import FIELD_LABELS, Statement
 from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, fit_widths, put, write_frame, write_title, print_ready
 from ..core.money import yuan
+from ..registers import ROW
 
 OUTCOMES = ("matched", "differences", "only_ours", "only_theirs", "duplicates", "suggested")
 OUTCOME_LABELS = {"matched": "一致", "differences": "金额差异", "only_ours": "仅本店", "only_theirs": "仅保险公司",
@@ -277,10 +278,7 @@ def _detail_frame(rec: Reconciliation) -> pd.DataFrame:
                       ignore_index=True).sort_values("row", kind="stable")
     pairs["result"] = np.where(pairs["result"] == "金额差异", "金额差异：" + pairs["differs"].map(
         lambda ks: "、".join(FIELD_LABELS[k] for k in ks)), pairs["result"]) if len(pairs) else pairs["result"]
-    parts = [pd.DataFrame({"policy_no": pairs["key"], "plate": pairs["plate"], "issue_date": pairs["issue_date"],
-                           "ours_premium": premium(pairs, OURS), "theirs_premium": premium(pairs, THEIRS),
-                           "ours_commission": pairs[f"{OURS}_commission"],
-                           "theirs_commission": pairs[f"{THEIRS}_commission"], "result": pairs["result"]})]
+    parts = [_pair_lines(rec, pairs, premium)]
     mine = rec.only_ours
     parts.append(pd.DataFrame({"policy_no": mine["key"], "plate": mine["plate"], "issue_date": mine["issue_date"],
                                "ours_premium": premium(mine, OURS), "ours_commission": mine[f"{OURS}_commission"],
@@ -307,11 +305,56 @@ def _detail_frame(rec: Reconciliation) -> pd.DataFrame:
         if c not in frame.columns:
             frame[c] = np.nan
     fen = frame["theirs_commission"].fillna(0).astype("int64") - frame["ours_commission"].fillna(0).astype("int64")
+    if "row_difference" in frame:  # a register row listed on several lines: its difference on its first line
+        fen = frame["row_difference"].where(frame["row_difference"].notna(), fen).fillna(0).astype("int64")
+        frame = frame.drop(columns=["row_difference"])
     for c in ("ours_premium", "theirs_premium", "ours_commission", "theirs_commission"):
         frame[c] = frame[c].astype("float64") / 100
     frame["difference"] = fen / 100
     frame.insert(0, "no", np.arange(1, len(frame) + 1))
     return frame
+
+
+def _pair_lines(rec: Reconciliation, pairs: pd.DataFrame, premium) -> pd.DataFrame:
+    """Pairs as the insurer lists them (DOMAIN.md rev 2): one line per policy number. A register row
+    whose policies are on several statement lines shows each line's amounts on the insurer's side,
+    and the row's own amounts and difference once, on its first line [decision]."""
+    row_frame = pd.DataFrame({"policy_no": pairs["key"], "plate": pairs["plate"], "issue_date": pairs["issue_date"],
+                              "ours_premium": premium(pairs, OURS), "theirs_premium": premium(pairs, THEIRS),
+                              "ours_commission": pairs[f"{OURS}_commission"],
+                              "theirs_commission": pairs[f"{THEIRS}_commission"], "result": pairs["result"],
+                              "_at": pairs["row"].to_numpy()})
+    lines = rec.theirs_lines[rec.theirs_lines["key"].isin(pairs["key"])]
+    # a number listed twice is one policy: identical copies count once (the extra is under 重复列示),
+    # copies that differ are added up, as the pair has them
+    dup = rec.duplicates
+    identical = set(dup.loc[(dup["side"] == THEIRS) & dup["identical"].astype(bool), "key"])
+    grouped = lines.groupby(["key", "number"], sort=False)
+    money = list(rec.fields)
+    firsts, sums = grouped[[*money, ROW]].first(), grouped[money].sum().assign(**{ROW: grouped[ROW].min()})
+    once = firsts.index.get_level_values("number").isin(list(identical))
+    lines = pd.concat([firsts[once], sums[~once]]).reset_index()
+    several = lines["key"].duplicated(keep=False)
+    if not several.any():
+        return row_frame.drop(columns=["_at"])
+    prem = [k for k in rec.fields if k != "commission"]
+    split = lines[several].sort_values(ROW, kind="stable")
+    split = pd.DataFrame({"key": split["key"].to_numpy(), "policy_no": split["number"].to_numpy(),
+                          "theirs_premium": split[prem].sum(axis=1).to_numpy() if prem else np.nan,
+                          "theirs_commission": split["commission"].to_numpy()})
+    first = ~split["key"].duplicated()
+    rows = row_frame.set_index("policy_no")
+    split["plate"] = split["key"].map(rows["plate"])
+    split["_at"] = split["key"].map(rows["_at"])
+    split["issue_date"] = split["key"].map(rows["issue_date"])
+    split["ours_premium"] = split["key"].map(rows["ours_premium"]).where(first)
+    split["ours_commission"] = split["key"].map(rows["ours_commission"]).where(first)
+    split["row_difference"] = (split["key"].map(rows["theirs_commission"])
+                               - split["key"].map(rows["ours_commission"])).where(first, 0)
+    split["result"] = np.where(first, split["key"].map(rows["result"]), "同一台账行：" + split["key"].astype("str"))
+    kept = row_frame[~row_frame["policy_no"].isin(split["key"])]
+    both = pd.concat([kept, split.drop(columns=["key"])], ignore_index=True)
+    return both.sort_values("_at", kind="stable").drop(columns=["_at"]).reset_index(drop=True)
 
 
 def _suggestion(rows: pd.Series, before: str, after: str) -> pd.Series:

@@ -172,7 +172,9 @@ def write_board(ws: Worksheet, k: MonthlyKpis, ctx: Context) -> None:
                   f"{num} / {den}"]
         _row(ws, row, values, [None, RATE_FORMAT, RATE_FORMAT, "+0.00%;-0.00%;0.00%", RATE_FORMAT,
                                "+0.00%;-0.00%;0.00%", None])
-    for key in ("premium_compulsory", "premium_commercial", "premium", "commission", "commission_ytd"):
+    # DOMAIN.md "KPIs": gross by issue month, the refunds of policies cancelled in the month, and net
+    for key in ("premium_compulsory", "premium_commercial", "premium", "refund_premium", "net_premium", "commission",
+                "refund_commission", "net_commission", "commission_ytd"):
         row += 1
         now, before, year_ago = (getattr(x, key) for x in (k, previous, last_year))
         _row(ws, row, [MONEY_LABELS[key], now, before, round(now - before, 2), year_ago, round(now - year_ago, 2), ""],

@@ -11,7 +11,8 @@ from .common import ADJUSTMENT, ERROR, WARNING, EVENT_DATES, PAIR_UNIQUE, flag, 
 
 
 
-_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779 / GB 16735: I, O, Q never used
+VIN_PATTERN = r"[A-HJ-NPR-Z0-9]{17}"  # ISO 3779 / GB 16735: I, O, Q never used
+_VIN = re.compile(f"^{VIN_PATTERN}$")
 
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 
@@ -56,6 +57,16 @@ def check_required(tables: Registers, ctx: Context) -> Iterable[Finding]:
                 here = has.iloc[:, i] & ~has.iloc[:, :i].any(axis=1)
                 yield from flag(tables, key, empty & here, k, "required.plate_or_vin", ERROR,
                                 lambda row, n=names: f"{n}都为空：至少填写一项，才能确定是哪辆车")
+        for group, (other, value) in reg.one_of_if:
+            # DOMAIN.md: a 本店 row needs a policy number — 保单号, 交强险保单号 or 商业险保单号
+            empty = pd.concat([table[k].isna() for k in group], axis=1).all(axis=1) & table[other].eq(value)
+            has = pd.concat([present(tables, key, k) for k in group], axis=1)
+            names = "、".join(f"「{header(key, k)}」" for k in group)
+            why = f"「{header(key, other)}」为「{value}」时"
+            for i, k in enumerate(group):
+                here = has.iloc[:, i] & ~has.iloc[:, :i].any(axis=1)
+                yield from flag(tables, key, (empty & here).fillna(False).astype(bool), k, "required.missing", ERROR,
+                                lambda row, n=names, w=why: f"{n}都为空：{w}至少填写一项")
 
 
 def check_allowed_values(tables: Registers, ctx: Context) -> Iterable[Finding]:
@@ -63,12 +74,26 @@ def check_allowed_values(tables: Registers, ctx: Context) -> Iterable[Finding]:
     for key in DATA_REGISTERS:
         table = tables[key]
         for col in REGISTERS[key].columns:
-            if col.kind is not Kind.CHOICE or table.empty:
+            if col.kind is not Kind.CHOICE or col.amount_tier or table.empty:
                 continue
             mask = table[col.key].notna() & ~table[col.key].isin(col.choices)
             allowed = "、".join(col.choices)
             yield from flag(tables, key, mask, col.key, "value.not_allowed", ERROR,
                             lambda row, c=col, a=allowed: f"「{c.header}」的值「{row[c.key]}」不在允许范围内，应为：{a}")
+
+
+def check_third_party_tiers(tables: Registers, ctx: Context) -> Iterable[Finding]:
+    """三者险保额 is one of the limits insurers sell (thresholds.third_party_tiers, DOMAIN.md register 2)."""
+    tiers = list(ctx.thresholds.third_party_tiers)
+    allowed = "、".join(tiers)
+    for key in DATA_REGISTERS:
+        table = tables[key]
+        for col in REGISTERS[key].columns:
+            if not col.amount_tier or table.empty:
+                continue
+            mask = table[col.key].notna() & ~table[col.key].isin(tiers)
+            yield from flag(tables, key, mask, col.key, "value.not_allowed", ERROR,
+                            lambda row, c=col: f"「{c.header}」的值「{row[c.key]}」不是保险公司销售的档次，应为：{allowed}")
 
 
 def check_negative_amounts(tables: Registers, ctx: Context) -> Iterable[Finding]:

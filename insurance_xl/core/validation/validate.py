@@ -19,9 +19,13 @@ from .business import (check_claim_numbers_known, check_commission_rates, check_
                        check_refund_customer_signature, check_settled_after_reported)
 from .claim_money import check_payment_matches_settlement
 from .common import Check
+from .compulsory import check_compulsory_overlap, check_compulsory_term
+from .policy_numbers import check_archive_one_vehicle, check_policy_numbers_unique
+from .policy_rules import (check_insured_here_matches, check_issue_date_present, check_new_policy_after_sale,
+                           check_sale_brand_present)
 from .fields import (check_allowed_values, check_dates_not_after_as_of, check_duplicates, check_negative_amounts,
-                     check_phone_numbers, check_registers_present, check_required, check_unrecognised_sheets,
-                     check_vins)
+                     check_phone_numbers, check_registers_present, check_required, check_third_party_tiers,
+                     check_unrecognised_sheets, check_vins)
 from ...settings import Context
 
 # Bump when a rule is added, removed or changes what it flags: the stamp of a validated workbook
@@ -44,7 +48,15 @@ RULE_TITLES: dict[str, str] = {
     "amount.negative": "金额为负数",
     "policy.end_before_start": "保单止期不晚于起期",
     "vin.invalid": "车架号格式错误",
-    "policies.duplicate_policy_no": "保单号重复",
+    "policies.duplicate_policy_no": "保单号重复（保单号、交强险保单号、商业险保单号之间）",
+    "policies.archive_two_vehicles": "同一档案编号用于两辆车",
+    "compulsory.overlap": "同一车辆两份交强险同时在保",
+    "compulsory.longer_than_year": "交强险期限超过一年",
+    "compulsory.short_term": "短期交强险（不足一年）",
+    "policy.no_issue_date": "本店保单缺少出单日期",
+    "policy.new_long_after_sale": "新保起期晚于销售日期过久",
+    "claim.insured_here_contradicts": "是否本店投保与保单台账不符",
+    "sales.brand_blank": "多品牌门店销售记录缺少品牌",
     "claims.duplicate_claim_no": "报案号重复",
     "sales.duplicate_vin": "车架号重复",
     "commission.duplicate_month": "同一保险公司同一月份重复结算",
@@ -69,10 +81,19 @@ CHECKS: tuple[Check, ...] = (
     check_unrecognised_sheets,
     check_required,
     check_allowed_values,
+    check_third_party_tiers,
     check_negative_amounts,
     check_policy_dates,
     check_vins,
     check_duplicates,
+    check_policy_numbers_unique,
+    check_archive_one_vehicle,
+    check_compulsory_overlap,
+    check_compulsory_term,
+    check_issue_date_present,
+    check_new_policy_after_sale,
+    check_insured_here_matches,
+    check_sale_brand_present,
     check_claim_numbers_known,
     check_partner_insurers,
     check_partner_count,
