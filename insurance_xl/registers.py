@@ -114,11 +114,11 @@ THIRD_PARTY_TIERS = ("5万", "10万", "15万", "20万", "30万", "50万", "100�
 CHANNELS = ("本店", "他处")
 HERE, ELSEWHERE = CHANNELS  # 本店: written here; 他处: known to be insured elsewhere
 BUSINESS_TYPES = ("新保", "续保", "转保")
+NOT_INSURED_REASONS = ("价格", "自行投保", "贷款/单位指定", "服务", "其他")  # §4.5.1: sold here, insured elsewhere
 CONTACT_METHODS = ("短信", "电话")
 OUTCOMES = ("已续保", "考虑中", "已在他处投保", "无法联系", "拒绝", "车辆已售/报废")
-CLOSING_OUTCOMES = ("已续保", "已在他处投保", "车辆已售/报废")  # §4.5.3: stop reminding this period
+CLOSING_OUTCOMES = ("已续保", "已在他处投保", "车辆已售/报废")  # §4.5.3: stop reminding
 RENEWED, INSURED_ELSEWHERE, SOLD_OR_SCRAPPED = OUTCOMES[0], OUTCOMES[2], OUTCOMES[5]
-NOT_INSURED_REASONS = ("价格", "自行投保", "贷款/单位指定", "服务", "其他")  # §4.5.1: why not insured here
 FAILURE_REASONS = ("价格", "服务", "理赔体验", "他处关系", "其他")
 DISPOSALS = ("保险公司回收", "我司销毁")
 
@@ -151,7 +151,7 @@ REGISTER_LIST: tuple[Register, ...] = (
                    required=True, width=11),
             Column("salesperson", "销售顾问", Kind.TEXT, ("销售员", "顾问"), width=9),
             Column("not_insured_reason", "未在店投保原因", Kind.CHOICE, ("未投保原因", "未在本店投保原因"),
-                   NOT_INSURED_REASONS, width=14),
+                   NOT_INSURED_REASONS, width=12, doc="why a car sold here was not insured here (§4.5.1)"),
         ),
         sheet_aliases=("新车销售明细表", "新车销售台账", "销售明细"),
         one_of=(("vin", "plate"),),
@@ -283,7 +283,8 @@ REGISTER_LIST: tuple[Register, ...] = (
             Column("method", "方式", Kind.CHOICE, ("联系方式", "跟进方式"), CONTACT_METHODS, required=True, width=7),
             Column("outcome", "结果", Kind.CHOICE, ("跟进结果", "联系结果"), OUTCOMES, width=12),
             Column("failure_reason", "失败原因", Kind.CHOICE, ("续保失败原因", "未续保原因"), FAILURE_REASONS, width=10),
-            Column("quote_amount", "报价金额", Kind.MONEY, ("报价", "续保报价"), width=11),
+            Column("quote_amount", "报价金额", Kind.MONEY, ("报价", "续保报价"), width=10,
+                   doc="the premium quoted to the customer in this contact (§4.5.3)"),
             Column("next_date", "下次联系", Kind.DATE, ("下次联系日期", "下次跟进日期"), width=11),
             Column("clerk", "出单员", Kind.TEXT, ("跟进人", "经办人"), width=8),
         ),

@@ -41,6 +41,8 @@ class Insurer:
 @dataclass(frozen=True)
 class Thresholds:
     grace_days: int = _s(30, "流失宽限天数", "churn: a renewal may start up to this many days after policy_end")
+    period_days: int = _s(90, "同期保单天数", "policies of a vehicle and channel starting within this many days of "
+                          "the earliest are one period (its 交强险 and 商业险)")
     sms_days: int = _s(45, "短信提醒提前天数", "SMS reminders start this many days before policy_end (§4.5.3)")
     sms_every_days: int = _s(14, "短信间隔天数", "another SMS when the last one is this many days old")
     call_days: int = _s(30, "电话提醒提前天数", "calls with a quote start this many days before policy_end")
