@@ -48,6 +48,8 @@ class Thresholds:
     call_days: int = _s(30, "电话提醒提前天数", "calls with a quote start this many days before policy_end")
     call_every_days: int = _s(15, "电话间隔天数", "another call when the last one is this many days old")
     contact_window_days: int = _s(90, "跟进记录回看天数", "contacts dated on/after policy_end minus this count")
+    first_insurance_days: int = _s(14, "首保跟进天数", "首保跟进: own-brand cars sold this many days ago or "
+                                   "less with no 本店 新保 policy yet")
     payment_days: int = _s(30, "回款期限天数", "a handed-over case is due after min(this, the insurer's promise)")
     tp_refund_days: int = _s(7, "三者款退还期限天数", "third-party money refunded within this many days of payment")
     old_parts_days: int = _s(7, "旧件签收期限天数", "old parts signed for within this many days of settlement")

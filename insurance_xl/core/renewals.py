@@ -41,7 +41,6 @@ UNASSIGNED = "未分配"  # call lists of vehicles whose policies name no 出单
 KINDS = ("到期", "挽回", "已脱保")  # a 本店 period to renew, a 他处 customer to win back, a lapsed period
 DUE, WIN_BACK, LAPSED = KINDS
 STOP_OUTCOMES = (RENEWED, SOLD_OR_SCRAPPED)  # DOMAIN.md: skip the vehicle
-PERIOD_DAYS = 90  # DOMAIN.md "Period": policies starting within 90 days of each other form one period
 
 CALL_COLUMNS = ("archive_no", "customer", "phone", "plate", "insurer", "channel", "policy_end", "days_left",
                 "last_contact", "last_method", "last_outcome", "quote_compulsory", "quote_commercial", "quote",
@@ -89,7 +88,7 @@ def _column(table: pd.DataFrame, key: str, dtype: str = "object") -> pd.Series:
     return table[key] if key in table.columns else pd.Series(pd.NA, index=table.index, dtype=dtype)
 
 
-def latest_periods(policies: pd.DataFrame, index: VehicleIndex) -> pd.DataFrame:
+def latest_periods(policies: pd.DataFrame, index: VehicleIndex, period_days: int) -> pd.DataFrame:
     """One row per vehicle: its latest policy row with the latest period's end and premiums.
 
     Computed on integer codes and positions (numpy); the only groupbys are over the latest period's
@@ -106,7 +105,7 @@ def latest_periods(policies: pd.DataFrame, index: VehicleIndex) -> pd.DataFrame:
     starts = policies["policy_start"].to_numpy(dtype="datetime64[ns]")
     channel = policies["channel"].fillna("").to_numpy(dtype=object)
     member = ((channel == channel[latest][codes])
-              & ~(starts < starts[latest][codes] - np.timedelta64(PERIOD_DAYS, "D")))
+              & ~(starts < starts[latest][codes] - np.timedelta64(period_days, "D")))
     cancelled = _column(policies, "cancel_date", "datetime64[ns]").notna().to_numpy()
     ends = policies["policy_end"].where(pd.Series(member & ~cancelled, index=policies.index))
     period_end = ends.groupby(codes).min().reindex(range(vehicles))
@@ -169,7 +168,7 @@ def renewal_candidates(policies: pd.DataFrame, contacts: pd.DataFrame, index: Ve
     """The latest period of each vehicle (win-backs moved on) ending within the reminder horizon
     (−grace_days..max(sms_days, call_days) days from as-of), with its kind."""
     t = ctx.thresholds
-    periods = latest_periods(policies, index)
+    periods = latest_periods(policies, index, t.period_days)
     ends = periods["policy_end"].to_numpy(dtype="datetime64[ns]")
     days_left = (ends - np.datetime64(ctx.as_of, "ns")) // np.timedelta64(1, "D")
     horizon = max(t.sms_days, t.call_days)
