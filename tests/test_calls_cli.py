@@ -66,8 +66,9 @@ def written(tmp_path, blank_lists, capsys):
 
 def test_each_clerk_gets_a_workbook_with_an_sms_and_a_call_sheet(written, sample_v2_expected):
     store, out = written
-    files = sorted(out.glob("*.xlsx"))
+    files = sorted(f for f in out.glob("*.xlsx") if not f.name.startswith("首保跟进"))
     assert {f.name.split("-")[1] for f in files} == {"吴静", "周敏", "郑洁", "未分配"}
+    assert output_kind(out / "首保跟进-20261124.xlsx") == "first-insurance-list"  # written beside them
     all_sms, all_phone = [], []
     for file in files:
         assert output_kind(file) == "call-list"

@@ -132,3 +132,22 @@ def test_kpi_json_carries_the_pipeline(capsys, sample_v2_expected):
     got = json.loads(capsys.readouterr().out)
     assert [w["week"] for w in got["weeks"]] == ["2026-W40", "2026-W41", "2026-W42", "2026-W43", "2026-W44"]
     assert got["not_insured_reasons"]["未填"] == 3 and got["funnel"]
+
+
+def test_calls_out_writes_the_first_insurance_list_beside_the_call_lists(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    store = sample_v2("store.xlsx")
+    regs = read_store(store)
+    ctx = Context(store_settings(regs, sample_v2("settings.toml")), dt.date(2026, 10, 30))
+    expected = first_insurance_follow_up(regs, ctx)
+    assert len(expected) >= 1  # the sample sold a car on 10-16 that is not insured here
+    assert main(["calls", str(store), "--settings", str(sample_v2("settings.toml")), "--as-of", "2026-10-30",
+                 "--out", str(tmp_path)]) == 0
+    assert f"首保跟进 {len(expected)} 台" in capsys.readouterr().out
+    ws = load_workbook(tmp_path / "首保跟进-20261030.xlsx")["首保跟进"]
+    headers = [c.value for c in ws[3]]
+    rows = [[ws.cell(row=r, column=j + 1).value for j in range(len(headers))] for r in range(4, ws.max_row + 1)]
+    assert [r[headers.index("车架号")] for r in rows] == expected["vin"].tolist()
+    assert [r[headers.index("售出天数")] for r in rows] == expected["days_since_sale"].tolist()
+    assert "销售顾问" in headers and "出单员" in headers and "联系电话" in headers

@@ -72,7 +72,8 @@ def flag_overdue_in(book: Any, today: dt.date) -> Any:
 
 
 def renewal_calls_in(book: Any, today: dt.date) -> Any:
-    """续保名单: today's SMS and phone lists, each clerk's customers together."""
+    """续保名单: today's SMS and phone lists, each clerk's customers together, and 首保跟进."""
+    from ..core.first_insurance import first_insurance_follow_up
     from ..core.renewals import call_lists
 
     status(book, "续保名单：正在读取保单和跟进记录…")
@@ -80,6 +81,7 @@ def renewal_calls_in(book: Any, today: dt.date) -> Any:
     ctx = book_context(book, registers, today)
     registers.require({"policies": ("archive_no", "policy_end")})  # as `insurance-xl calls`
     lists = call_lists(registers, ctx)
+    results.write_first_insurance(book, first_insurance_follow_up(registers, ctx), ctx)
     results.write_call_lists(book, lists)
     return lists
 
