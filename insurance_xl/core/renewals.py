@@ -88,11 +88,13 @@ def _column(table: pd.DataFrame, key: str, dtype: str = "object") -> pd.Series:
     return table[key] if key in table.columns else pd.Series(pd.NA, index=table.index, dtype=dtype)
 
 
-def latest_periods(policies: pd.DataFrame, index: VehicleIndex, period_days: int) -> pd.DataFrame:
-    """One row per vehicle: its latest policy row with the latest period's end and premiums.
+def latest_periods(policies: pd.DataFrame, index: VehicleIndex, period_days: int, as_of: dt.date,
+                   days: tuple[int, int], also: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per vehicle whose latest period ends within `days` (first, last) of as-of, or that has
+    a row marked in `also`: its latest policy row with the latest period's end and premiums.
 
-    Computed on integer codes and positions (numpy); the only groupbys are over the latest period's
-    members. A five-year register has 100k policies and a few hundred due.
+    Computed on integer codes and positions (numpy) so that only the chosen vehicles' rows are ever
+    copied: a five-year register has 100k policies and a few hundred due.
     """
     codes, uniques = pd.factorize(index.ids(policies))
     n, vehicles = len(policies), len(uniques)
@@ -102,30 +104,40 @@ def latest_periods(policies: pd.DataFrame, index: VehicleIndex, period_days: int
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
     latest = _latest_per_vehicle(codes, rank, np.ones(n, bool), vehicles)
-    starts = policies["policy_start"].to_numpy(dtype="datetime64[ns]")
-    channel = policies["channel"].fillna("").to_numpy(dtype=object)
+    starts = _days(policies["policy_start"])
+    channel = pd.factorize(policies["channel"])[0]
     member = ((channel == channel[latest][codes])
-              & ~(starts < starts[latest][codes] - np.timedelta64(period_days, "D")))
-    cancelled = _column(policies, "cancel_date", "datetime64[ns]").notna().to_numpy()
-    ends = policies["policy_end"].where(pd.Series(member & ~cancelled, index=policies.index))
-    period_end = ends.groupby(codes).min().reindex(range(vehicles))
-    out = policies.iloc[latest].reset_index(drop=True)
-    out["vehicle"] = uniques
-    out["policy_end"] = period_end.fillna(out["policy_end"]).to_numpy()
+              & ~(starts < starts[latest][codes] - period_days * 86_400_000_000_000))
+    ends = policies["policy_end"].to_numpy(dtype="datetime64[ns]")
+    counted = member & ~np.isnat(ends) & ~_column(policies, "cancel_date", "datetime64[ns]").notna().to_numpy()
+    period_end = ends[latest].copy()  # a period all of whose policies were cancelled: its latest end
+    firsts = pd.Series(ends[counted]).groupby(codes[counted]).min()
+    period_end[firsts.index.to_numpy()] = firsts.to_numpy()
+    days_left = (period_end - np.datetime64(as_of, "ns")) // np.timedelta64(1, "D")
+    chosen = ~np.isnat(period_end) & (days_left >= days[0]) & (days_left <= days[1])
+    if also is not None:
+        chosen[codes[also]] = True
+    picked = np.flatnonzero(chosen)
+    out = policies.iloc[latest[picked]].reset_index(drop=True)
+    out["vehicle"] = uniques.take(picked)
+    out["policy_end"] = period_end[picked]
     for key in ("customer", "phone", "clerk"):  # the vehicle's latest non-empty value
-        known = _latest_per_vehicle(codes, rank, policies[key].notna().to_numpy(), vehicles)
+        known = _latest_per_vehicle(codes, rank, policies[key].notna().to_numpy(), vehicles)[picked]
         values = policies[key].take(np.maximum(known, 0)).reset_index(drop=True).where(pd.Series(known >= 0))
         out[key] = out[key].fillna(values)
-    mine = pd.Series(member, index=policies.index)
+    rows = member & chosen[codes]
+    slot = np.full(vehicles, -1, np.int64)
+    slot[picked] = np.arange(len(picked))
     for key, column in (("quote_compulsory", "compulsory_premium"), ("quote_commercial", "commercial_premium")):
-        out[key] = policies[column].where(mine).groupby(codes).sum(min_count=1).reindex(range(vehicles)).to_numpy()
+        sums = policies[column][rows].groupby(slot[codes[rows]]).sum(min_count=1)
+        out[key] = sums.reindex(range(len(picked))).to_numpy(dtype="float64")
     unpriced = (out["quote_compulsory"].isna() & out["quote_commercial"].isna()).to_numpy()
     if unpriced.any():  # a 他处 period rarely shows premiums: the latest the vehicle had
         priced = (policies["compulsory_premium"].notna() | policies["commercial_premium"].notna()).to_numpy()
-        quoted = _latest_per_vehicle(codes, rank, priced, vehicles)
+        quoted = _latest_per_vehicle(codes, rank, priced, vehicles)[picked]
         take = unpriced & (quoted >= 0)
         for key, column in (("quote_compulsory", "compulsory_premium"), ("quote_commercial", "commercial_premium")):
-            out.loc[take, key] = policies[column].to_numpy()[quoted[take]]
+            out.loc[take, key] = policies[column].to_numpy(dtype="float64", na_value=np.nan)[quoted[take]]
     return out
 
 
@@ -168,14 +180,12 @@ def renewal_candidates(policies: pd.DataFrame, contacts: pd.DataFrame, index: Ve
     """The latest period of each vehicle (win-backs moved on) ending within the reminder horizon
     (−grace_days..max(sms_days, call_days) days from as-of), with its kind."""
     t = ctx.thresholds
-    periods = latest_periods(policies, index, t.period_days)
-    ends = periods["policy_end"].to_numpy(dtype="datetime64[ns]")
-    days_left = (ends - np.datetime64(ctx.as_of, "ns")) // np.timedelta64(1, "D")
     horizon = max(t.sms_days, t.call_days)
     # a win-back's period may lie years ahead of the one it left: keep every vehicle that has one
-    told = contacts["archive_no"][contacts["outcome"] == INSURED_ELSEWHERE]
-    near = (~np.isnat(ends) & (days_left >= -t.grace_days)) | periods["archive_no"].isin(told).to_numpy()
-    due = _win_back(periods[near].reset_index(drop=True), contacts, ctx)
+    told = contacts.loc[contacts["outcome"] == INSURED_ELSEWHERE, "archive_no"].unique()
+    also = policies["archive_no"].isin(told).to_numpy(dtype=bool) if len(told) else None
+    periods = latest_periods(policies, index, t.period_days, ctx.as_of, (-t.grace_days, horizon), also)
+    due = _win_back(periods, contacts, ctx)
     due["days_left"] = ((due["policy_end"] - pd.Timestamp(ctx.as_of)).dt.days).astype("Int64")
     due = due[due["days_left"].between(-t.grace_days, horizon).fillna(False).to_numpy(dtype=bool)]
     due = due.reset_index(drop=True)
@@ -188,7 +198,8 @@ def renewal_candidates(policies: pd.DataFrame, contacts: pd.DataFrame, index: Ve
 
 def _contact_summary(due: pd.DataFrame, contacts: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Per vehicle (index): closed?, latest SMS, latest call, the latest contact of any kind, last quote."""
-    merged = due[["vehicle", "archive_no", "policy_end"]].merge(contacts, on="archive_no")
+    mine = contacts[contacts["archive_no"].isin(due["archive_no"].dropna().unique())]  # before the merge: few
+    merged = due[["vehicle", "archive_no", "policy_end"]].merge(mine, on="archive_no")
     window = merged["policy_end"] - pd.Timedelta(days=ctx.thresholds.contact_window_days)
     merged = merged[merged["contact_date"] >= window].sort_values(["contact_date", ROW], kind="stable")
     by = merged.groupby("vehicle", sort=False)
