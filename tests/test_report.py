@@ -90,8 +90,9 @@ def test_report_board_compares_with_last_month_and_last_year(store, report_file)
 def test_report_is_a_printable_stamped_workbook_with_native_charts(report_file):
     wb = load_workbook(report_file)
     assert output_kind(report_file) == "report"  # a store folder read skips it
-    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "逾期回款", "月度业务明细清单",
-                             DATA_SHEET]
+    # DOMAIN.md rev 2: the renewal pipeline's three sheets after 续保失败原因
+    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "续保漏斗", "周分析", "首保未投保原因",
+                             "逾期回款", "月度业务明细清单", DATA_SHEET]
     board = wb["看板"]
     assert len(board._charts) == 3  # trend, premium by insurer, overdue amount by band (from the claims rules)
     for ws in wb.worksheets[:-1]:
@@ -175,7 +176,12 @@ def test_libreoffice_reads_back_the_values_of_kpi_json(report_file, tmp_path, ca
     assert len(wb["看板"]._charts) == 3  # the native charts survive the spreadsheet
     # the region reads a report re-saved by a spreadsheet just as well
     report = read_report(converted)
-    assert report.store == "斯巴鲁京南店" and report.kpi == payload  # rates recomputed from the counts: exact
+    # rates recomputed from the counts: exact (kpi --json's pipeline keys are on their own sheets)
+    assert report.store == "斯巴鲁京南店" and report.kpi == {key: payload[key] for key in report.kpi}
+    assert set(payload) - set(report.kpi) == {"not_insured_reasons", "weeks", "funnel"}
+    assert len(wb["续保漏斗"]._charts) == 1  # the funnel's native chart survives too
+    weeks = [[c.value for c in row] for row in wb["周分析"].iter_rows(min_row=4, max_col=4)]
+    assert weeks[:-1] == [[w["week"], w["sold"], w["first_insured"], w["renewed"]] for w in payload["weeks"]]
 
 
 def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):

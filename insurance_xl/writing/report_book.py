@@ -1,7 +1,8 @@
 """The monthly report workbook (seed §4.7, §5): what the supervisor reads and the region consolidates.
 
 Sheets: 看板 (the KPIs against last month and the same month last year, with native charts),
-趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 逾期回款 (when overdue data is given),
+趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, the renewal pipeline (续保漏斗 with its chart,
+周分析, 首保未投保原因: pipeline_sheets.py), 逾期回款 (when overdue data is given),
 月度业务明细清单 (the month's 本店 policies, personal data masked) and a hidden `_data` sheet of
 key/value rows, so the region reads every store's numbers without parsing the layout.
 Every number is a value computed by the core (kpi.py), never a formula.
@@ -23,12 +24,14 @@ from ..core.kpi_counts import COUNT_LABELS
 from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, MONEY_KEYS, MONEY_LABELS, RATE_KEYS,
                         RATE_LABELS, Kpis, MonthlyKpis)
 from ..core.mask import mask_table
+from ..core.pipeline import RenewalPipeline, renewal_pipeline
 from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
 from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, fit_widths, put, register_columns,
                     write_frame, write_title)
 from ..xlsx.save import save_workbook
+from .pipeline_sheets import add_pipeline_sheets
 
 REPORT_KIND = "report"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
@@ -68,7 +71,7 @@ def write_report(registers: Registers, ctx: Context, month: str, path: str | Pat
 
 
 def build_report(registers: Registers, ctx: Context, month: str, *, kpis: MonthlyKpis,
-                 overdue: pd.DataFrame | None) -> Workbook:
+                 overdue: pd.DataFrame | None, pipeline: RenewalPipeline | None = None) -> Workbook:
     """The report workbook from the month's KPIs and the overdue-payments frame (columns band,
     outstanding); `overdue` None (a store that keeps no handover register) leaves the overdue chart
     out with a note."""
@@ -83,6 +86,7 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
     insurer_rows = write_breakdown(insurers, k.by_insurer, "insurer", f"{month} 本店出单 按保险公司")
     write_breakdown(wb.create_sheet("按出单员"), k.by_clerk, "clerk", f"{month} 本店出单 按出单员")
     write_failures(wb.create_sheet("续保失败原因"), k.failures, month)
+    add_pipeline_sheets(wb, pipeline or renewal_pipeline(registers, ctx, month))
     band_rows = 0
     if overdue is not None:
         band_rows = write_overdue_bands(wb.create_sheet("逾期回款"), overdue, ctx.as_of)
