@@ -14,6 +14,15 @@ from .funnel import funnel_json, renewal_funnel
 from .vehicles import VehicleIndex, vehicle_index
 
 
+# the register columns the pipeline reads (the 刷新看板 button parses only these beside the KPIs' own)
+PIPELINE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sales": ("vin", "plate", "brand", "sale_date", "not_insured_reason"),
+    "policies": ("archive_no", "vin", "plate", "brand", "channel", "business_type", "issue_date", "policy_start",
+                 "policy_end", "clerk", "cancel_date"),
+    "contacts": ("archive_no", "contact_date", "quote_amount"),
+}
+
+
 @dataclass(frozen=True, eq=False)
 class RenewalPipeline:
     month: str
