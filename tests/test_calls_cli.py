@@ -38,6 +38,19 @@ def test_calls_json_reproduces_the_sample_lists(capsys, sample_v2_expected):
         assert sorted(r["archive_no"] for r in got[key]) == sorted(sample_v2_expected[key])
         ends = [r["policy_end"] for r in got[key]]
         assert ends == sorted(ends)  # soonest first
+        assert all((r["kind"] == "已脱保") == (r["days_left"] < 0) for r in got[key])
+        assert all(r["kind"] == ("到期" if r["channel"] == "本店" else "挽回") for r in got[key] if r["days_left"] >= 0)
+    lapsed = [r["days_left"] < 0 for r in got["phone"]]
+    assert any(lapsed) and lapsed == sorted(lapsed, reverse=True)  # the lapsed first
+
+
+def test_the_rows_shape_gives_the_same_lists(capsys, sample_v2_expected):
+    """store_rows.xlsx keeps a 交强险 row and a 商业险 row per period: same lists, same quotes."""
+    as_of = sample_v2_expected["as_of"]
+    rows = calls_json(capsys, sample_v2("store_rows.xlsx"), as_of)
+    for key in ("sms", "phone"):
+        assert sorted(r["archive_no"] for r in rows[key]) == sorted(sample_v2_expected[key])
+    assert rows == calls_json(capsys, sample_v2("store.xlsx"), as_of)
 
 
 def test_out_is_a_file_name_per_clerk_or_a_folder(tmp_path):

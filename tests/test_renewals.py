@@ -215,3 +215,16 @@ def test_rows_show_the_last_quote_given():
     rows = {r["archive_no"]: r for r in calls_json(lists(pols, contacts))["phone"]}
     assert rows["A"]["last_quote"] == 3900.5 and rows["B"]["last_quote"] is None
     assert rows["A"]["kind"] == "到期"
+
+
+def test_a_period_kept_as_a_compulsory_and_a_commercial_row_is_one_period_with_both_premiums():
+    end = days_later(20)
+    compulsory = policy("A", end, vin="V1", commercial=None, compulsory=950.0)
+    commercial = policy("A", days_later(25), vin="V1", compulsory=None, commercial=3210.55,
+                        start=days_later(-340))
+    row = lists([compulsory, commercial]).phone.iloc[0]
+    assert (row["days_left"], row["quote"]) == (20, 4160.55)  # ends when its first cover lapses
+    # the customer then insured elsewhere: the quote is still last year's period, both covers
+    theirs = policy("A", days_later(385), channel="他处", vin="V1", clerk=None, compulsory=None, commercial=None,
+                    start=days_later(21))
+    assert lists([compulsory, commercial, theirs], as_of=days_later(380)).phone.iloc[0]["quote"] == 4160.55

@@ -132,12 +132,17 @@ def latest_periods(policies: pd.DataFrame, index: VehicleIndex, period_days: int
         sums = policies[column][rows].groupby(slot[codes[rows]]).sum(min_count=1)
         out[key] = sums.reindex(range(len(picked))).to_numpy(dtype="float64")
     unpriced = (out["quote_compulsory"].isna() & out["quote_commercial"].isna()).to_numpy()
-    if unpriced.any():  # a 他处 period rarely shows premiums: the latest the vehicle had
+    if unpriced.any():  # a 他处 period rarely shows premiums: those of the latest period that has any
         priced = (policies["compulsory_premium"].notna() | policies["commercial_premium"].notna()).to_numpy()
-        quoted = _latest_per_vehicle(codes, rank, priced, vehicles)[picked]
-        take = unpriced & (quoted >= 0)
+        quoted = np.full(vehicles, -1, np.int64)
+        quoted[picked[unpriced]] = _latest_per_vehicle(codes, rank, priced, vehicles)[picked[unpriced]]
+        anchor = quoted[codes]
+        rows = (anchor >= 0) & priced
+        rows[rows] = ((channel[rows] == channel[anchor[rows]]) & (starts[rows] <= starts[anchor[rows]])
+                      & ~(starts[rows] < starts[anchor[rows]] - period_days * 86_400_000_000_000))
         for key, column in (("quote_compulsory", "compulsory_premium"), ("quote_commercial", "commercial_premium")):
-            out.loc[take, key] = policies[column].to_numpy(dtype="float64", na_value=np.nan)[quoted[take]]
+            sums = policies[column][rows].groupby(slot[codes[rows]]).sum(min_count=1)
+            out.loc[sums.index.to_numpy(), key] = sums.to_numpy(dtype="float64")
     return out
 
 
