@@ -14,26 +14,16 @@ _SAMPLE_DIRS += [ROOT.parent / "shared" / "samples", Path("/work/shared/samples"
 SAMPLES = next((d for d in _SAMPLE_DIRS if (d / "store-500").is_dir()), _SAMPLE_DIRS[0]) / "store-500"
 
 
-def sample(name: str, store: str = "store-500") -> Path:
-    path = SAMPLES.parent / store / name
+def sample(name: str) -> Path:
+    path = SAMPLES / name
     if not path.exists():
-        pytest.skip(f"sample store not found at {path.parent} (set INSURANCE_XL_SAMPLES)")
+        pytest.skip(f"sample store not found at {SAMPLES} (set INSURANCE_XL_SAMPLES)")
     return path
-
-
-def sample_v2(name: str) -> Path:
-    """A file of store-500-v2, the sample store under DOMAIN.md revision 2."""
-    return sample(name, "store-500-v2")
 
 
 @pytest.fixture(scope="session")
 def sample_expected() -> dict:
     return json.loads(sample("expected.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def sample_v2_expected() -> dict:
-    return json.loads(sample_v2("expected.json").read_text(encoding="utf-8"))
 
 
 def make_workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:

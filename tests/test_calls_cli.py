@@ -15,7 +15,12 @@ from insurance_xl.reading.store import read_store
 from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.registers import OUTCOMES, REGISTERS
 
-from .conftest import sample_v2
+from .v2 import expected_v2, sample_v2
+
+
+@pytest.fixture(scope="module")
+def sample_v2_expected() -> dict:
+    return expected_v2()
 
 FIELDS = {"archive_no", "customer", "phone", "plate", "insurer", "channel", "policy_end", "days_left", "last_contact",
           "quote", "kind", "last_quote"}

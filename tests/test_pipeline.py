@@ -14,7 +14,12 @@ from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Context, Settings, store_settings
 from insurance_xl.tables import registers_from_tables, table_from_records
 
-from .conftest import sample_v2
+from .v2 import expected_v2, sample_v2
+
+
+@pytest.fixture(scope="module")
+def sample_v2_expected() -> dict:
+    return expected_v2()
 
 AS_OF = dt.date(2026, 11, 24)
 CTX = Context(Settings(own_brands=["斯巴鲁"]), AS_OF)

@@ -5,13 +5,19 @@ import json
 import shutil
 
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from insurance_xl.cli import main
 from insurance_xl.reading.store import read_store
 from insurance_xl.writing.call_list_book import SHEETS
 
-from .conftest import sample_v2
+from .v2 import expected_v2, sample_v2
+
+
+@pytest.fixture(scope="module")
+def sample_v2_expected() -> dict:
+    return expected_v2()
 
 
 def args(path, as_of):
