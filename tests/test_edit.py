@@ -74,8 +74,9 @@ def test_rows_fill_the_preformatted_rows_of_the_template_table(tmp_path):
     assert [n for n in after if n.startswith("xl/tables/")] == table_before
     wb = load_workbook(store)
     ws = wb.active
-    assert ws["A2"].value == "DA000042" and ws["B2"].is_date and ws["F3"].is_date
-    assert ws.tables["tbl_contacts"].ref == "A1:G1002"
+    # DOMAIN.md rev 2: 报价金额 (F) before 下次联系 (G) and 出单员 (H)
+    assert ws["A2"].value == "DA000042" and ws["B2"].is_date and ws["G3"].is_date
+    assert ws.tables["tbl_contacts"].ref == "A1:H1002"
     assert len(read_store(store)["contacts"]) == 2
 
 
@@ -88,9 +89,9 @@ def test_table_filter_and_drop_downs_grow_over_the_new_rows(tmp_path):
     wb.save(path)
     append_register_rows(path, "contacts", new_rows())
     ws = load_workbook(path)["续保跟进记录"]
-    assert ws.tables["tbl_contacts"].ref == "A1:G5"
+    assert ws.tables["tbl_contacts"].ref == "A1:H5"  # rev 2: 8 columns with 报价金额
     assert {str(dv.sqref) for dv in ws.data_validations.dataValidation} >= {"C2:C5", "D2:D5", "E2:E5"}
-    assert ws.dimensions == "A1:G5"
+    assert ws.dimensions == "A1:H5"
 
 
 def test_a_column_the_sheet_lacks_gets_its_header_instead_of_losing_the_value(tmp_path):
