@@ -11,10 +11,12 @@ DATA_SHEET = "_data"  # the monthly report's figures for the region (hidden)
 OVERDUE_SHEET = "逾期"
 SMS_SHEET = "续保短信名单"
 PHONE_SHEET = "续保电话名单"
+FIRST_INSURANCE_SHEET = "首保跟进"  # new cars not yet insured here, written with the call lists
 RECONCILE_SHEET = "月末对账"
 CASES_SHEET = "案件跟踪"
 
 # Sheets the Excel face's buttons write into the live workbook, in their order there.
-BUTTON_SHEETS = (RESULTS_SHEET, OVERDUE_SHEET, SMS_SHEET, PHONE_SHEET, RECONCILE_SHEET, CASES_SHEET)
+BUTTON_SHEETS = (RESULTS_SHEET, OVERDUE_SHEET, SMS_SHEET, PHONE_SHEET, FIRST_INSURANCE_SHEET, RECONCILE_SHEET,
+                 CASES_SHEET)
 # Never read back as registers.
 OWN_SHEETS = frozenset({BOARD_SHEET, CONF_SHEET, GUIDE_SHEET, STAMP_SHEET, *BUTTON_SHEETS})

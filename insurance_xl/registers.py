@@ -126,6 +126,7 @@ NOT_INSURED_REASONS = ("价格", "自行投保", "贷款/单位指定", "服务"
 CONTACT_METHODS = ("短信", "电话")
 OUTCOMES = ("已续保", "考虑中", "已在他处投保", "无法联系", "拒绝", "车辆已售/报废")
 CLOSING_OUTCOMES = ("已续保", "已在他处投保", "车辆已售/报废")  # §4.5.3: stop reminding
+RENEWED, INSURED_ELSEWHERE, SOLD_OR_SCRAPPED = OUTCOMES[0], OUTCOMES[2], OUTCOMES[5]
 FAILURE_REASONS = ("价格", "服务", "理赔体验", "他处关系", "其他")
 DISPOSALS = ("保险公司回收", "我司销毁")
 

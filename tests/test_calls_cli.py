@@ -15,14 +15,19 @@ from insurance_xl.reading.store import read_store
 from insurance_xl.xlsx.properties import output_kind
 from insurance_xl.registers import OUTCOMES, REGISTERS
 
-from .conftest import sample
+from .v2 import expected_v2, sample_v2
+
+
+@pytest.fixture(scope="module")
+def sample_v2_expected() -> dict:
+    return expected_v2()
 
 FIELDS = {"archive_no", "customer", "phone", "plate", "insurer", "channel", "policy_end", "days_left", "last_contact",
-          "quote"}
+          "quote", "kind", "last_quote"}
 
 
 def store_args(path, as_of):
-    return [str(path), "--settings", str(sample("settings.toml")), "--as-of", as_of]
+    return [str(path), "--settings", str(sample_v2("settings.toml")), "--as-of", as_of]
 
 
 def calls_json(capsys, path, as_of):
@@ -30,14 +35,27 @@ def calls_json(capsys, path, as_of):
     return json.loads(capsys.readouterr().out)
 
 
-def test_calls_json_reproduces_the_sample_lists(capsys, sample_expected):
-    got = calls_json(capsys, sample("store.xlsx"), sample_expected["as_of"])
+def test_calls_json_reproduces_the_sample_lists(capsys, sample_v2_expected):
+    got = calls_json(capsys, sample_v2("store.xlsx"), sample_v2_expected["as_of"])
     assert set(got) == {"sms", "phone"}
     for key in ("sms", "phone"):
         assert all(set(row) == FIELDS for row in got[key])
-        assert sorted(r["archive_no"] for r in got[key]) == sorted(sample_expected[key])
+        assert sorted(r["archive_no"] for r in got[key]) == sorted(sample_v2_expected[key])
         ends = [r["policy_end"] for r in got[key]]
         assert ends == sorted(ends)  # soonest first
+        assert all((r["kind"] == "已脱保") == (r["days_left"] < 0) for r in got[key])
+        assert all(r["kind"] == ("到期" if r["channel"] == "本店" else "挽回") for r in got[key] if r["days_left"] >= 0)
+    lapsed = [r["days_left"] < 0 for r in got["phone"]]
+    assert any(lapsed) and lapsed == sorted(lapsed, reverse=True)  # the lapsed first
+
+
+def test_the_rows_shape_gives_the_same_lists(capsys, sample_v2_expected):
+    """store_rows.xlsx keeps a 交强险 row and a 商业险 row per period: same lists, same quotes."""
+    as_of = sample_v2_expected["as_of"]
+    rows = calls_json(capsys, sample_v2("store_rows.xlsx"), as_of)
+    for key in ("sms", "phone"):
+        assert sorted(r["archive_no"] for r in rows[key]) == sorted(sample_v2_expected[key])
+    assert rows == calls_json(capsys, sample_v2("store.xlsx"), as_of)
 
 
 def test_out_is_a_file_name_per_clerk_or_a_folder(tmp_path):
@@ -47,10 +65,10 @@ def test_out_is_a_file_name_per_clerk_or_a_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def blank_lists(tmp_path_factory, sample_expected):
+def blank_lists(tmp_path_factory, sample_v2_expected):
     """The sample store's call lists, written once for the module."""
     out = tmp_path_factory.mktemp("calls") / "lists"
-    assert main(["calls", *store_args(sample("store.xlsx"), sample_expected["as_of"]), "--out", str(out)]) == 0
+    assert main(["calls", *store_args(sample_v2("store.xlsx"), sample_v2_expected["as_of"]), "--out", str(out)]) == 0
     return out
 
 
@@ -60,14 +78,15 @@ def written(tmp_path, blank_lists, capsys):
     capsys.readouterr()
     store = tmp_path / "store" / "store.xlsx"
     store.parent.mkdir()
-    shutil.copy(sample("store.xlsx"), store)
+    shutil.copy(sample_v2("store.xlsx"), store)
     return store, Path(shutil.copytree(blank_lists, tmp_path / "lists"))
 
 
-def test_each_clerk_gets_a_workbook_with_an_sms_and_a_call_sheet(written, sample_expected):
+def test_each_clerk_gets_a_workbook_with_an_sms_and_a_call_sheet(written, sample_v2_expected):
     store, out = written
-    files = sorted(out.glob("*.xlsx"))
+    files = sorted(f for f in out.glob("*.xlsx") if not f.name.startswith("首保跟进"))
     assert {f.name.split("-")[1] for f in files} == {"吴静", "周敏", "郑洁", "未分配"}
+    assert output_kind(out / "首保跟进-20261124.xlsx") == "first-insurance-list"  # written beside them
     all_sms, all_phone = [], []
     for file in files:
         assert output_kind(file) == "call-list"
@@ -86,8 +105,8 @@ def test_each_clerk_gets_a_workbook_with_an_sms_and_a_call_sheet(written, sample
             assert ws.cell(row=4, column=headers.index("联系日期") + 1).number_format == "yyyy-mm-dd"
             assert ws.cell(row=4, column=headers.index("联系电话") + 1).value  # the clerk must be able to ring
             bucket += [ws.cell(row=r, column=1).value for r in range(4, ws.max_row + 1)]
-    assert sorted(all_sms) == sorted(sample_expected["sms"])
-    assert sorted(all_phone) == sorted(sample_expected["phone"])
+    assert sorted(all_sms) == sorted(sample_v2_expected["sms"])
+    assert sorted(all_phone) == sorted(sample_v2_expected["phone"])
     # the blank list reads back as contacts rows of the register, none of them filled in
     contacts = read_store(files[0])["contacts"]
     assert len(contacts) > 0 and contacts["contact_date"].isna().all()
@@ -104,9 +123,9 @@ def fill(path, sheet, archive_no, **cells):
     wb.save(path)
 
 
-def test_a_filled_list_is_imported_once_and_tomorrows_list_drops_the_reached(written, capsys, sample_expected):
+def test_a_filled_list_is_imported_once_and_tomorrows_list_drops_the_reached(written, capsys, sample_v2_expected):
     store, out = written
-    as_of = sample_expected["as_of"]
+    as_of = sample_v2_expected["as_of"]
     day = dt.date.fromisoformat(as_of)
     clerk_list = next(out.glob("*郑洁*.xlsx"))
     fill(clerk_list, SHEETS["短信"], "DA000504", 联系日期=day, 结果="考虑中")
@@ -138,8 +157,8 @@ def test_a_filled_list_is_imported_once_and_tomorrows_list_drops_the_reached(wri
     sms = {r["archive_no"] for r in again["sms"]}
     phone = {r["archive_no"] for r in again["phone"]}
     assert "DA000504" not in sms and "DA000149" not in sms | phone and "DA000114" not in phone
-    assert sms == set(sample_expected["sms"]) - {"DA000504", "DA000149"}
-    assert phone == set(sample_expected["phone"]) - {"DA000149", "DA000114"}
+    assert sms == set(sample_v2_expected["sms"]) - {"DA000504", "DA000149"}
+    assert phone == set(sample_v2_expected["phone"]) - {"DA000149", "DA000114"}
 
 
 def test_rows_that_cannot_be_recorded_are_reported_and_left_out(written, capsys):
@@ -152,7 +171,7 @@ def test_rows_that_cannot_be_recorded_are_reported_and_left_out(written, capsys)
     assert got["added"] == 0
     assert sorted(p["rule"] for p in got["problems"]) == ["calls.bad_choice", "calls.unreadable"]
     assert all(p["sheet"] in SHEETS.values() and p["row"] >= 4 for p in got["problems"])
-    assert store.read_bytes() == sample("store.xlsx").read_bytes()
+    assert store.read_bytes() == sample_v2("store.xlsx").read_bytes()
 
 
 def test_import_is_refused_while_the_store_is_open(written, capsys):
@@ -162,11 +181,11 @@ def test_import_is_refused_while_the_store_is_open(written, capsys):
     (store.parent / "~$store.xlsx").write_text("")
     assert main(["calls", "import", str(clerk_list), "--into", str(store)]) == 2
     assert "正在被 Excel 或 LibreOffice 打开" in capsys.readouterr().err
-    assert store.read_bytes() == sample("store.xlsx").read_bytes()
+    assert store.read_bytes() == sample_v2("store.xlsx").read_bytes()
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_list(written, tmp_path, sample_expected):
+def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_list(written, tmp_path, sample_v2_expected):
     import subprocess
     import uuid
 
@@ -178,7 +197,7 @@ def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_lis
     fill(clerk_list, SHEETS["电话"], "DA000149", 联系日期=dt.date(2026, 11, 24), 结果="已续保")
     assert main(["calls", "import", str(clerk_list), "--into", str(store)]) == 0
     collection = tmp_path / "催款清单.xlsx"
-    assert main(["overdue", *store_args(store, sample_expected["as_of"]), "--out", str(collection)]) == 0
+    assert main(["overdue", *store_args(store, sample_v2_expected["as_of"]), "--out", str(collection)]) == 0
     converted = tmp_path / "lo"
     profile = tmp_path / f"lo-profile-{uuid.uuid4().hex}"
     subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
@@ -186,7 +205,7 @@ def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_lis
                    capture_output=True, timeout=180)
     contacts = read_store(converted / clerk_list.name)["contacts"]  # saved by LibreOffice: still a register
     assert contacts.loc[contacts["outcome"] == "已续保", "archive_no"].tolist() == ["DA000149"]
-    edited, original = read_store(converted / store.name), read_store(sample("store.xlsx"))
+    edited, original = read_store(converted / store.name), read_store(sample_v2("store.xlsx"))
     assert len(edited["contacts"]) == len(original["contacts"]) + 1
     last = edited["contacts"].iloc[-1]
     assert (last["archive_no"], last["contact_date"], last["outcome"]) == ("DA000149", pd.Timestamp("2026-11-24"), "已续保")
@@ -194,12 +213,12 @@ def test_libreoffice_opens_the_call_list_the_edited_store_and_the_collection_lis
     assert load_workbook(converted / collection.name).sheetnames[0] == "汇总"
 
 
-def test_the_printed_lists_show_empty_cells_as_nothing_and_names_masked(tmp_path, capsys, sample_expected):
+def test_the_printed_lists_show_empty_cells_as_nothing_and_names_masked(tmp_path, capsys, sample_v2_expected):
     """A listed policy without plate and clerk prints blanks there (not 'nan'); no full name or phone."""
-    as_of = sample_expected["as_of"]
-    listed = calls_json(capsys, sample("store.xlsx"), as_of)["sms"][0]
+    as_of = sample_v2_expected["as_of"]
+    listed = calls_json(capsys, sample_v2("store.xlsx"), as_of)["sms"][0]
     store = tmp_path / "store.xlsx"
-    shutil.copy(sample("store.xlsx"), store)
+    shutil.copy(sample_v2("store.xlsx"), store)
     policies = REGISTERS["policies"]
     wb = load_workbook(store)
     ws = wb[policies.sheet]

@@ -124,6 +124,7 @@ def test_renewal_calls_lists_the_customers_of_calls_json(remote, store_sheets):
     for sheet, method in ((SMS_SHEET, "sms"), (PHONE_SHEET, "phone")):
         rows = sheet_rows(book, start, sheet, 3)
         assert sorted(r[archive] for r in rows) == sorted(c["archive_no"] for c in expected[method]), sheet
+    assert "首保跟进" in [s.name for s in book.sheets]  # the button writes the 首保跟进 list too
 
 
 def test_monthly_report_writes_the_report_the_cli_writes(remote, store_sheets, tmp_path):

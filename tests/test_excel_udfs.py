@@ -61,9 +61,12 @@ def test_an_unreadable_date_says_so_in_its_own_cell():
 
 
 def test_renewal_stage_day_45_and_46_day_30_and_31_and_an_ended_policy():
+    # DOMAIN.md rev 2 "Lapsed": a policy ended at most 30 days ago is still called (电话), then 已到期
     as_of = D(2026, 11, 24)
-    ends = column(D(2027, 1, 8), D(2027, 1, 9), D(2026, 12, 24), D(2026, 12, 25), D(2026, 11, 24), D(2026, 11, 23))
-    assert INS_RENEWAL_STAGE(ends, as_of) == column("短信", "未到提醒期", "短信+电话", "短信", "短信+电话", "已到期")
+    ends = column(D(2027, 1, 8), D(2027, 1, 9), D(2026, 12, 24), D(2026, 12, 25), D(2026, 11, 24), D(2026, 11, 23),
+                  D(2026, 10, 25), D(2026, 10, 24))
+    assert INS_RENEWAL_STAGE(ends, as_of) == column("短信", "未到提醒期", "短信+电话", "短信", "短信+电话", "电话",
+                                                    "电话", "已到期")
 
 
 def test_a_date_dependent_function_wants_the_date_it_is_given():

@@ -318,6 +318,8 @@ def test_kpi_json_reproduces_the_sample_store(capsys, sample_expected):
     # revision 2 adds counts.gone, refund_premium and refund_commission: the first sample predates them
     assert kpi_part_of(got, sample_expected["kpi"]) == sample_expected["kpi"]
     assert (got["counts"]["gone"], got["refund_premium"], got["refund_commission"]) == (0, 0.0, 0.0)
+    # ARCHITECTURE.md rev 2 also adds not_insured_reasons, weeks and funnel (tests/test_pipeline.py)
+    assert {"not_insured_reasons", "weeks", "funnel"} <= set(got)
 
 
 def test_vectorised_kpis_agree_with_the_row_by_row_reference_on_the_sample_store(sample_store):

@@ -91,8 +91,9 @@ def test_report_board_compares_with_last_month_and_last_year(store, report_file)
 def test_report_is_a_printable_stamped_workbook_with_native_charts(report_file):
     wb = load_workbook(report_file)
     assert output_kind(report_file) == "report"  # a store folder read skips it
-    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "考核", "逾期回款", "保险公司对比",
-                             "月度业务明细清单", DATA_SHEET]
+    # DOMAIN.md rev 2: the renewal pipeline's three sheets after 考核
+    assert wb.sheetnames == ["看板", "趋势", "按保险公司", "按出单员", "续保失败原因", "考核", "续保漏斗", "周分析",
+                             "首保未投保原因", "逾期回款", "保险公司对比", "月度业务明细清单", DATA_SHEET]
     board = wb["看板"]
     assert len(board._charts) == 3  # trend, premium by insurer, overdue amount by band (from the claims rules)
     for ws in wb.worksheets[:-1]:
@@ -122,7 +123,7 @@ def test_a_store_without_a_handover_register_gets_a_note_instead_of_the_overdue_
     results = report_results(without, ctx, MONTH)
     assert results.overdue is None
     board = build_report(without, ctx, MONTH, kpis=results.kpis, overdue=None, insurer_cases=results.insurers,
-                         staff=results.staff, extra=results.commission)["看板"]
+                         staff=results.staff, pipeline=results.pipeline, extra=results.commission)["看板"]
     assert len(board._charts) == 2
     assert any("本报表未附逾期回款数据" in str(c.value) for row in board.iter_rows() for c in row if c.value)
 
@@ -133,7 +134,7 @@ def test_overdue_amount_by_band_chart_appears_when_overdue_data_is_given(store):
                             "outstanding": [5000.0, 1200.5, 7300.25]})
     results = report_results(registers, ctx, MONTH)
     wb = build_report(registers, ctx, MONTH, kpis=results.kpis, overdue=overdue, insurer_cases=results.insurers,
-                      staff=results.staff, extra=results.commission)
+                      staff=results.staff, pipeline=results.pipeline, extra=results.commission)
     assert len(wb["看板"]._charts) == 3
     rows = list(wb["逾期回款"].iter_rows(min_row=4, values_only=True))
     assert rows == [("5000-10000", 2, 12300.25), ("小额", 1, 1200.5), ("合计", 3, 13500.75)]
@@ -179,7 +180,12 @@ def test_libreoffice_reads_back_the_values_of_kpi_json(report_file, tmp_path, ca
     assert len(wb["看板"]._charts) == 3  # the native charts survive the spreadsheet
     # the region reads a report re-saved by a spreadsheet just as well
     report = read_report(converted)
-    assert report.store == "斯巴鲁京南店" and report.kpi == payload  # rates recomputed from the counts: exact
+    # rates recomputed from the counts: exact (kpi --json's pipeline keys are on their own sheets)
+    assert report.store == "斯巴鲁京南店" and report.kpi == {key: payload[key] for key in report.kpi}
+    assert set(payload) - set(report.kpi) == {"not_insured_reasons", "weeks", "funnel"}
+    assert len(wb["续保漏斗"]._charts) == 1  # the funnel's native chart survives too
+    weeks = [[c.value for c in row] for row in wb["周分析"].iter_rows(min_row=4, max_col=4)]
+    assert weeks[:-1] == [[w["week"], w["sold"], w["first_insured"], w["renewed"]] for w in payload["weeks"]]
 
 
 def test_run_writes_last_months_report_of_the_store_it_read(store, tmp_path):

@@ -116,7 +116,7 @@ def test_the_monthly_report_has_a_考核_sheet_and_new_car_and_renewal_commissio
     registers, context = tiny_store(), ctx()
     r = report_results(registers, context, "2026-10")
     wb = build_report(registers, context, "2026-10", kpis=r.kpis, overdue=r.overdue, insurer_cases=r.insurers,
-                      staff=r.staff, extra=r.commission)
+                      staff=r.staff, pipeline=r.pipeline, extra=r.commission)
     assert "考核" in wb.sheetnames
     values = [c for row in wb["考核"].iter_rows(values_only=True) for c in row]
     assert "周敏" in values and "郑洁" in values

@@ -5,11 +5,13 @@ import argparse
 import sys
 
 from ..core.mask import mask_name
+from ..core.first_insurance import first_insurance_follow_up
 from ..core.renewals import call_lists, calls_json
 from ..errors import InsuranceXlError
 from ..registers import REGISTERS
 from ..services.calls_import import import_call_list
 from ..writing.call_list_book import write_call_lists
+from ..writing.first_insurance_book import follow_up_path, write_follow_up
 from ..writing.terminal import pad, shown
 from .common import EXIT_DATA_ERRORS, EXIT_OK, CommandSpec, add_store_args, emit_json, finish, load, say
 
@@ -27,16 +29,25 @@ def cmd_calls(args: argparse.Namespace) -> int:
         sys.stderr.write(f"insurance-xl: 注意：没有找到「{REGISTERS['contacts'].sheet}」，已联系过的客户也会列入名单\n")
     lists = call_lists(registers, ctx)
     written = write_call_lists(lists, args.out) if args.out else []
+    new_cars = first_insurance_follow_up(registers, ctx)
+    if args.out:  # the 首保跟进 list beside the call lists
+        written.append(write_follow_up(new_cars, follow_up_path(args.out, ctx.as_of), ctx.as_of,
+                                       ctx.thresholds.first_insurance_days))
     payload = calls_json(lists)
     code = finish(registers, USES, payload)
     if args.json:
         emit_json(payload)
         return code
-    say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位")
+    say(f"截至 {ctx.as_of:%Y-%m-%d}：短信 {len(lists.sms)} 位，电话 {len(lists.phone)} 位，"
+        f"首保跟进 {len(new_cars)} 台")
     for title, frame in (("短信", lists.sms), ("电话", lists.phone)):
         for row in frame.itertuples(index=False):  # names masked: a terminal may be logged, the workbook is not
             say(f"  {title} {shown(row.archive_no):<10} {pad(mask_name(shown(row.customer)), 6)}{pad(shown(row.plate), 10)}"
-                f"{pad(shown(row.channel), 4)}止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>2} 天  {shown(row.clerk)}")
+                f"{pad(shown(row.channel), 4)}{pad(row.kind, 6)}止期 {row.policy_end:%Y-%m-%d} 剩 {row.days_left:>3} 天  "
+                f"{shown(row.clerk)}")
+    for row in new_cars.itertuples(index=False):
+        say(f"  首保 {shown(row.vin):<18}{pad(mask_name(shown(row.customer)), 6)}售出 {row.days_since_sale:>2} 天  "
+            f"{pad(shown(row.salesperson), 8)}{shown(row.clerk)}")
     for path in written:
         say(f"名单：{path}")
     return code

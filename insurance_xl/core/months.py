@@ -58,3 +58,22 @@ def day_months(days: np.ndarray) -> np.ndarray:
 def month_ends(months: np.ndarray) -> np.ndarray:
     """Day number of the last day of each month number."""
     return (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
+
+
+def add_years(days: pd.Series, years: pd.Series) -> pd.Series:
+    """Each date `years` calendar years later (29 February becomes 28 February in a common year)."""
+    stamps = pd.to_datetime(days)
+    year = stamps.dt.year + years.astype("int64")
+    month, day = stamps.dt.month, stamps.dt.day
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    day = day.where(~((month == 2) & (day == 29) & ~leap), 28)
+    return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
+
+
+def whole_years_until(start: pd.Series, day: pd.Timestamp) -> pd.Series:
+    """The fewest whole years (at least 1) after which each `start` date is on or after `day`."""
+    start = pd.to_datetime(start)
+    years = (day.year - start.dt.year).clip(lower=1)
+    years = years.where(add_years(start, years) >= day, years + 1)
+    return years.where(add_years(start, years - 1) < day, years - 1).clip(lower=1)
+

@@ -118,8 +118,9 @@ def _output(ws: Worksheet, row: int, column: int, number_format: str) -> None:
 
 # ---- 刷新看板 writes the values --------------------------------------------------------------------
 
-def write_kpis(book: Any, kpis: Any, ctx: Context) -> None:
-    """The `kpi --json` numbers into 看板's cells, then the month's breakdowns below them."""
+def write_kpis(book: Any, kpis: Any, ctx: Context, pipeline: Any = None) -> None:
+    """The `kpi --json` numbers into 看板's cells, then the month's breakdowns below them (and the
+    renewal pipeline's tables when given: core/pipeline.py)."""
     payload = kpis.to_json()
     sheet = book.sheets[BOARD_SHEET]
     sheet.range((STATUS_ROW, 2)).value = f"{kpis.month} · 评估日期 {ctx.as_of:%Y-%m-%d}"
@@ -142,7 +143,32 @@ def write_kpis(book: Any, kpis: Any, ctx: Context) -> None:
         write_title(sheet, title, row)
         row = write_table(sheet, frame, columns, top=row + 1, freeze=False, widths=False) + 2
     write_title(sheet, "本月续保失败原因", row)
-    write_table(sheet, kpis.failures, [OutColumn("reason", "失败原因", None, 12),
-                                       OutColumn("vehicles", "台数", COUNT_FORMAT, 12),
-                                       OutColumn("share", "占比", RATE_FORMAT, 12)],
-                top=row + 1, freeze=False, widths=False)
+    row = write_table(sheet, kpis.failures, [OutColumn("reason", "失败原因", None, 12),
+                                             OutColumn("vehicles", "台数", COUNT_FORMAT, 12),
+                                             OutColumn("share", "占比", RATE_FORMAT, 12)],
+                      top=row + 1, freeze=False, widths=False) + 2
+    if pipeline is not None:
+        _write_pipeline(sheet, pipeline, row)
+
+
+def _write_pipeline(sheet: Any, pipeline: Any, row: int) -> None:
+    """首保未投保原因, 周分析 and 续保漏斗 below the failures (the report's sheets of the same names)."""
+    import pandas as pd
+
+    from ..core.first_insurance import WEEK_COLUMNS, WEEK_LABELS
+    from ..core.funnel import FUNNEL_COLUMNS, FUNNEL_LABELS
+
+    reasons = pd.DataFrame({"reason": list(pipeline.not_insured_reasons),
+                            "cars": list(pipeline.not_insured_reasons.values())})
+    tables = (
+        ("本月新车未在本店投保原因", reasons, [OutColumn("reason", "未在店投保原因", None, 12),
+                                       OutColumn("cars", "台数", COUNT_FORMAT, 12)]),
+        ("本月首保与续保周分析", pipeline.weeks,
+         [OutColumn(k, WEEK_LABELS[k], None if k == "week" else COUNT_FORMAT, 12) for k in WEEK_COLUMNS]),
+        ("本月续保漏斗（按出单员）", pipeline.funnel,
+         [OutColumn(k, FUNNEL_LABELS[k], None if k == "clerk" else (RATE_FORMAT if k.endswith("rate") else COUNT_FORMAT), 12)
+          for k in FUNNEL_COLUMNS]),
+    )
+    for title, frame, columns in tables:
+        write_title(sheet, title, row)
+        row = write_table(sheet, frame, columns, top=row + 1, freeze=False, widths=False) + 2

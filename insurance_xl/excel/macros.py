@@ -30,16 +30,19 @@ CALL_REGISTERS = ("sales", "policies", "contacts")
 def refresh_kpis_in(book: Any, today: dt.date) -> Any:
     """刷新看板: the month's KPIs and the counts behind them into 看板."""
     from ..core.kpi import KPI_NEEDS, USED_COLUMNS, monthly_kpis
+    from ..core.pipeline import PIPELINE_COLUMNS, renewal_pipeline
     from ..excel import board
 
     month = board_month(book, board_as_of(book, today))  # a mistyped month stops before any reading
     status(book, "刷新看板：正在读取登记表…")
-    registers = read_book(book, KPI_REGISTERS, USED_COLUMNS)  # only what the KPIs read: a five-year book
+    used = {key: tuple(dict.fromkeys((*USED_COLUMNS.get(key, ()), *PIPELINE_COLUMNS.get(key, ()))))
+            for key in KPI_REGISTERS}
+    registers = read_book(book, KPI_REGISTERS, used)  # only what the KPIs read: a five-year book
     ctx = book_context(book, registers, today)
     registers.require(KPI_NEEDS)
     status(book, f"刷新看板：正在计算 {month} 的指标…")
     kpis = monthly_kpis(registers, ctx, month)
-    board.write_kpis(book, kpis, ctx)
+    board.write_kpis(book, kpis, ctx, renewal_pipeline(registers, ctx, month))
     return kpis
 
 
@@ -71,7 +74,8 @@ def flag_overdue_in(book: Any, today: dt.date) -> Any:
 
 
 def renewal_calls_in(book: Any, today: dt.date) -> Any:
-    """续保名单: today's SMS and phone lists, each clerk's customers together."""
+    """续保名单: today's SMS and phone lists, each clerk's customers together, and 首保跟进."""
+    from ..core.first_insurance import first_insurance_follow_up
     from ..core.renewals import call_lists
 
     status(book, "续保名单：正在读取保单和跟进记录…")
@@ -79,6 +83,7 @@ def renewal_calls_in(book: Any, today: dt.date) -> Any:
     ctx = book_context(book, registers, today)
     registers.require({"policies": ("archive_no", "policy_end")})  # as `insurance-xl calls`
     lists = call_lists(registers, ctx)
+    results.write_first_insurance(book, first_insurance_follow_up(registers, ctx), ctx)
     results.write_call_lists(book, lists)
     return lists
 

@@ -15,7 +15,7 @@ from ..registers import REGISTERS, ROW, SHEET
 from ..settings import Context
 from ..writing.sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn
 from .book import ERROR_COLOR, WARNING_COLOR, output_sheet, write_table, write_title
-from ..outputs import OVERDUE_SHEET, PHONE_SHEET, RESULTS_SHEET, SMS_SHEET
+from ..outputs import FIRST_INSURANCE_SHEET, OVERDUE_SHEET, PHONE_SHEET, RESULTS_SHEET, SMS_SHEET
 
 OVERDUE_COLOR = "#FFC7CE"
 SEVERITY_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告"}
@@ -146,3 +146,12 @@ def write_call_lists(book: Any, lists: Any) -> None:
         ordered = frame.sort_values("clerk", kind="stable", na_position="last")
         write_table(sheet, ordered, columns, top=3)
     book.sheets[SMS_SHEET].activate()
+
+
+def write_first_insurance(book: Any, frame: pd.DataFrame, ctx: Context) -> None:
+    """首保跟进: the new cars not yet insured here, per salesperson (as calls --out writes it)."""
+    from ..writing.first_insurance_book import follow_up_columns, follow_up_title
+
+    sheet = output_sheet(book, FIRST_INSURANCE_SHEET)
+    write_title(sheet, follow_up_title(frame, ctx.as_of, ctx.thresholds.first_insurance_days))
+    write_table(sheet, frame, follow_up_columns(), top=3)

@@ -28,7 +28,7 @@ from ..xlsx.save import workbook_lock
 from ..registers import CONTACT_METHODS, FAILURE_REASONS, OUTCOMES, REGISTERS, ROW, SHEET
 
 CONTACT_IDENTITY = ("archive_no", "contact_date", "method", "outcome")
-_FILLED_BY_CLERK = ("contact_date", "outcome", "failure_reason", "quote_amount", "next_date")
+_FILLED_BY_CLERK = ("contact_date", "outcome", "failure_reason", "next_date")  # 报价金额 comes pre-filled: not a contact alone
 _CHOICES = {"method": CONTACT_METHODS, "outcome": OUTCOMES, "failure_reason": FAILURE_REASONS}
 
 

@@ -13,6 +13,7 @@ from ..core.claim_cases import insurers_of_month
 from ..core.claims import overdue_payments
 from ..core.commission import business_commission
 from ..core.kpi import KPI_NEEDS, MonthlyKpis, monthly_kpis
+from ..core.pipeline import RenewalPipeline, renewal_pipeline
 from ..core.staff import StaffMonth, staff_month
 from ..settings import Context, MailSettings, Settings
 from ..tables import Registers
@@ -48,6 +49,7 @@ class ReportResults:
     overdue: pd.DataFrame | None
     insurers: pd.DataFrame
     staff: StaffMonth
+    pipeline: RenewalPipeline
     commission: dict[str, float]  # new-car and renewal commission (§4.7.2), for the region's `_data`
 
 
@@ -55,14 +57,15 @@ def report_results(registers: Registers, ctx: Context, month: str) -> ReportResu
     overdue = None if "handovers" in registers.missing else overdue_payments(
         registers["handovers"], registers["payments"], registers["claims"], ctx)
     return ReportResults(monthly_kpis(registers, ctx, month), overdue, insurers_of_month(registers, ctx, month),
-                         staff_month(registers, ctx, month), business_commission(registers["policies"], month))
+                         staff_month(registers, ctx, month), renewal_pipeline(registers, ctx, month),
+                         business_commission(registers["policies"], month))
 
 
 def write_monthly_report(registers: Registers, ctx: Context, month: str, path: str | Path) -> tuple[Path, MonthlyKpis]:
     """Compute the month's results once and write the report workbook from them."""
     r = report_results(registers, ctx, month)
     return write_report(registers, ctx, month, path, kpis=r.kpis, overdue=r.overdue, insurer_cases=r.insurers,
-                        staff=r.staff, extra=r.commission), r.kpis
+                        staff=r.staff, pipeline=r.pipeline, extra=r.commission), r.kpis
 
 
 def send_built(report, mail: MailSettings, now: dt.datetime, *, resend: bool = False) -> SendResult:

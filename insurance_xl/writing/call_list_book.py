@@ -4,7 +4,11 @@ Each workbook has a sheet for SMS and one for calls, soonest policy end first. T
 after the `contacts` register (续保跟进记录-短信, 续保跟进记录-电话) and carry its headers, so the filled-in
 workbook *is* a contacts register: read_store reads it back as contacts rows, the customer details
 beside them (客户姓名, 联系电话, 车牌号, 参考报价…) being extra columns. The clerk fills 联系日期 (a date
-cell), 结果 and 失败原因 (drop-down lists from registers.py) and 下次联系; 方式 and 出单员 are filled in.
+cell), 结果 and 失败原因 (drop-down lists from registers.py), 报价金额 and 下次联系; 方式 and 出单员 are
+filled in. On the phone sheet (a call with a quote, §4.5.3) 报价金额 starts as last year's premiums, for
+the clerk to change to the price quoted; it is imported with the rows the clerk filled in (a row with a
+联系日期, 结果, 失败原因 or 下次联系), never on its own. 类型 says 到期 / 挽回 / 已脱保 and 上次报价 shows
+the last quote given to the customer.
 
 The phone number is shown: a call list is the internal working document of the clerk who must ring
 the customer. It is never logged, and the terminal summary of `calls` masks it.
@@ -59,15 +63,18 @@ def call_columns() -> list[OutColumn]:
         OutColumn("channel", REGISTERS["policies"].column("channel").header, None, 9),  # to read, not to pick
         _policy("policy_end"),
         OutColumn("days_left", "剩余天数", "0", 9),
+        OutColumn("kind", "类型", None, 8),
         OutColumn("last_contact", "上次联系", DATE_FORMAT, 11),
         OutColumn("last_method", "上次方式", None, 9),
         OutColumn("last_outcome", "上次结果", None, 11),
         OutColumn("quote_compulsory", "去年交强险", MONEY_FORMAT, 12),
         OutColumn("quote_commercial", "去年商业险", MONEY_FORMAT, 12),
         OutColumn("quote", "参考报价", MONEY_FORMAT, 12),
+        OutColumn("last_quote", "上次报价", MONEY_FORMAT, 12),
         _contact("contact_date"),
         _contact("method"),
         _contact("outcome"),
+        _contact("quote_amount"),
         _contact("failure_reason"),
         _contact("quote_amount"),
         _contact("next_date"),
@@ -75,7 +82,7 @@ def call_columns() -> list[OutColumn]:
     ]
 
 
-FILL_KEYS = ("contact_date", "method", "outcome", "failure_reason", "quote_amount", "next_date", "clerk")
+FILL_KEYS = ("contact_date", "method", "outcome", "quote_amount", "failure_reason", "next_date", "clerk")
 
 
 def safe_name(text: str) -> str:
@@ -94,10 +101,10 @@ def _sheet(wb: Workbook, frame: pd.DataFrame, method: str, clerk: str, as_of: dt
     ws = wb.create_sheet(SHEETS[method])
     columns = call_columns()
     rows = frame.assign(method=method, clerk=None if clerk == UNASSIGNED else clerk,
-                        contact_date=pd.NaT, outcome=None, failure_reason=None, quote_amount=float("nan"),
-                        next_date=pd.NaT)
+                        contact_date=pd.NaT, outcome=None, failure_reason=None, next_date=pd.NaT,
+                        quote_amount=frame["quote"] if method == PHONE else None)
     write_title(ws, f"{TITLES[method]} · {clerk} · {as_of:%Y-%m-%d} · {len(frame)} 位客户", len(columns))
-    ws.cell(row=2, column=1, value="联系后填写黄色列：联系日期、结果（下拉选择）、失败原因、下次联系；"
+    ws.cell(row=2, column=1, value="联系后填写黄色列：联系日期、结果（下拉选择）、报价金额、失败原因、下次联系；"
                                    "保存后运行 insurance-xl calls import 本文件 --into 门店台账.xlsx 记入续保跟进记录。"
             ).font = HINT_FONT
     header = 3

@@ -1,8 +1,9 @@
 """The monthly report workbook (seed §4.7, §5): what the supervisor reads and the region consolidates.
 
 Sheets: 看板 (the KPIs against last month and the same month last year, with native charts),
-趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 考核 (clerks against target), 逾期回款 (when overdue
-data is given), 保险公司对比 (the month's claim cases per insurer, with a chart of days-to-pay; also in `_data`),
+趋势 (12 months), 按保险公司 / 按出单员, 续保失败原因, 考核 (clerks against target), the renewal pipeline (续保漏斗
+with its chart, 周分析, 首保未投保原因: pipeline_sheets.py), 逾期回款 (when overdue data is given), 保险公司对比 (the
+month's claim cases per insurer, with a chart of days-to-pay; also in `_data`),
 月度业务明细清单 (the month's 本店 policies, personal data masked) and a hidden `_data` sheet of
 key/value rows, so the region reads every store's numbers without parsing the layout.
 Every number is a value computed by the core (kpi.py), never a formula.
@@ -25,6 +26,7 @@ from ..core.kpi import (BREAKDOWN_COLUMNS, COUNT_KEYS, MONEY_KEYS, MONEY_LABELS,
                         RATE_LABELS, Kpis, MonthlyKpis)
 from ..core.mask import mask_table
 from ..core.staff import StaffMonth
+from ..core.pipeline import RenewalPipeline
 from ..tables import Registers
 from ..registers import HERE, REGISTERS
 from ..settings import Context
@@ -33,6 +35,7 @@ from .sheet import (BORDER, HEADER_FILL, HEADER_FONT, MONEY_FORMAT, OutColumn, f
 from ..xlsx.save import save_workbook
 from .cases_book import INSURERS_SHEET, write_insurer_sheet
 from .staff_sheet import write_staff_sheet
+from .pipeline_sheets import add_pipeline_sheets
 
 REPORT_KIND = "report"
 DATA_FORMAT = 1  # bump when the _data keys change meaning
@@ -63,24 +66,25 @@ def report_filename(store: str, month: str) -> str:
 
 def write_report(registers: Registers, ctx: Context, month: str, path: str | Path, *, kpis: MonthlyKpis,
                  overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame, staff: StaffMonth,
-                 extra: dict[str, object]) -> Path:
+                 pipeline: RenewalPipeline, extra: dict[str, object]) -> Path:
     """Build the report from the month's results and save it atomically (stamped kind="report")."""
     target = Path(path)
     if target.is_dir():
         target = target / report_filename(ctx.settings.store, month)
-    save_workbook(print_ready(build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases,
-                               staff=staff, extra=extra)), target,
-                  kind=REPORT_KIND)
+    book = build_report(registers, ctx, month, kpis=kpis, overdue=overdue, insurer_cases=insurer_cases, staff=staff,
+                        pipeline=pipeline, extra=extra)
+    save_workbook(print_ready(book), target, kind=REPORT_KIND)
     return target
 
 
 def build_report(registers: Registers, ctx: Context, month: str, *, kpis: MonthlyKpis,
                  overdue: pd.DataFrame | None, insurer_cases: pd.DataFrame, staff: StaffMonth,
-                 extra: dict[str, object]) -> Workbook:
+                 pipeline: RenewalPipeline, extra: dict[str, object]) -> Workbook:
     """The report workbook from the month's results: its KPIs, the overdue-payments frame (columns band,
     outstanding; None for a store that keeps no handover register leaves the overdue chart out with a
     note), the insurer comparison of the month's claim cases, the clerks against target (`staff`,
-    core.staff.staff_month) and `extra` `_data` keys (new-car and renewal commission)."""
+    core.staff.staff_month), the renewal pipeline (core.pipeline) and `extra` `_data` keys (new-car and
+    renewal commission)."""
     month = str(pd.Period(month, "M"))
     k = kpis
     wb = Workbook()
@@ -93,6 +97,7 @@ def build_report(registers: Registers, ctx: Context, month: str, *, kpis: Monthl
     write_breakdown(wb.create_sheet("按出单员"), k.by_clerk, "clerk", f"{month} 本店出单 按出单员")
     write_failures(wb.create_sheet("续保失败原因"), k.failures, month)
     write_staff_sheet(wb.create_sheet(), staff, ctx.settings.store)
+    add_pipeline_sheets(wb, pipeline)
     band_rows = 0
     if overdue is not None:
         band_rows = write_overdue_bands(wb.create_sheet("逾期回款"), overdue, ctx.as_of)
