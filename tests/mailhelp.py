@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult
 from insurance_xl.registers import REGISTERS
 from insurance_xl.settings import MailSettings
 
-from .conftest import make_workbook
+from tests.conftest import make_workbook
 
 KPIS = {
     "month": "2026-10", "first_insurance_rate": 0.85, "renewal_rate": 0.055, "renewal_rate_ytd": 0.4125,

@@ -27,9 +27,9 @@ from insurance_xl.errors import WorkbookUnreadable
 from insurance_xl.reading.store import read_store
 from insurance_xl.registers import OUTCOMES
 
-from .conftest import sample
-from .corpus import Case, build, corpus, parts_of, trimmed, with_shared_strings
-from .corpus_run import AS_OF, Fixtures, command_label, run_corpus, store_commands, summary
+from tests.conftest import sample
+from tests.corpus import Case, build, corpus, parts_of, trimmed, with_shared_strings
+from tests.corpus_run import AS_OF, Fixtures, command_label, run_corpus, store_commands, summary
 
 DATA = Path(__file__).parent / "data"
 
@@ -184,7 +184,7 @@ def _case(cases, name) -> Case:
 
 
 def test_a_stray_value_in_the_last_cell_of_the_grid_is_refused_naming_sheet_and_cell(tmp_path, bases):
-    from .corpus import add_rows, edit_part, sheet_parts
+    from tests.corpus import add_rows, edit_part, sheet_parts
 
     first = sheet_parts(bases["small.xlsx"][0])[0]
     path = tmp_path / "far.xlsx"
@@ -197,7 +197,7 @@ def test_a_stray_value_in_the_last_cell_of_the_grid_is_refused_naming_sheet_and_
 
 def test_a_stray_value_far_right_in_a_short_sheet_is_read_quickly(tmp_path, bases):
     """16,384 columns × 25 rows is a small grid: read, not refused, and without per-column work."""
-    from .corpus import edit_part, sheet_parts
+    from tests.corpus import edit_part, sheet_parts
 
     first = sheet_parts(bases["small.xlsx"][0])[0]
     path = tmp_path / "wide.xlsx"
@@ -216,7 +216,7 @@ def _write(tmp_path, bases) -> Path:
 
 
 def test_an_empty_styled_cell_far_away_is_not_a_reason_to_refuse(tmp_path, bases):
-    from .corpus import add_rows, edit_part, sheet_parts
+    from tests.corpus import add_rows, edit_part, sheet_parts
 
     first = sheet_parts(bases["small.xlsx"][0])[0]
     path = tmp_path / "styled.xlsx"
@@ -227,7 +227,7 @@ def test_an_empty_styled_cell_far_away_is_not_a_reason_to_refuse(tmp_path, bases
 
 def test_cells_placed_without_references_are_measured_too(tmp_path, bases):
     """A row far down followed by cells without r: the reader places them itself."""
-    from .corpus import add_rows, edit_part, sheet_parts
+    from tests.corpus import add_rows, edit_part, sheet_parts
 
     first = sheet_parts(bases["small.xlsx"][0])[0]
     path = tmp_path / "implicit.xlsx"
@@ -267,7 +267,7 @@ def test_a_folder_holding_a_hostile_file_names_that_file(cases, tmp_path, bases)
 # ---- crashes the corpus found, kept as plain regression tests -----------------------------------
 
 def test_a_number_too_large_for_a_count_or_the_fen_is_a_finding(tmp_path):
-    from .conftest import make_workbook
+    from tests.conftest import make_workbook
 
     path = make_workbook(tmp_path / "x.xlsx", {"旧件交接统计表": [["报案号", "旧件名称", "数量", "处理方式"],
                                                               ["BA1", "保险杠", 1.7976931348623157e308, "保险公司回收"],
@@ -279,7 +279,7 @@ def test_a_number_too_large_for_a_count_or_the_fen_is_a_finding(tmp_path):
 
 
 def test_calls_import_into_a_damaged_workbook_is_one_clean_line(cases, tmp_path, fixtures, capsys):
-    from .corpus import edit
+    from tests.corpus import edit
 
     for name, change in (("no-rels.xlsx", lambda part, xml: None if part == "xl/_rels/workbook.xml.rels" else xml),
                          ("no-sheets.xlsx", lambda part, xml: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", xml, flags=re.S)

@@ -8,7 +8,7 @@ from insurance_xl.errors import SettingsError
 from insurance_xl.reading.store import read_store
 from insurance_xl.settings import Settings, Thresholds, load_settings, store_settings
 
-from .conftest import make_workbook
+from tests.conftest import make_workbook
 
 TOML = """
 store = "文件里的店名"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SAMPLES
+from tests.conftest import SAMPLES
 
 SAMPLES_V2 = SAMPLES.parent / "store-500-v2"
 SHAPES = (("store.xlsx", "statement.xlsx"), ("store_rows.xlsx", "statement_rows.xlsx"))

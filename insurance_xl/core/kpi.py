@@ -27,7 +27,7 @@ HISTORY_MONTHS = 14  # M-13..M: the trend (12), last month, same month last year
 RATE_KEYS = tuple(RATES)
 # The register columns monthly_kpis reads (vehicle identity, the KPI inputs, the breakdowns, renewal
 # failures): the Excel face parses only these when refreshing 看板 on a five-year book.
-# tests/test_excel_macros.py checks that the KPIs of tables holding only these columns are the same.
+# tests/excel/test_excel_macros.py checks that the KPIs of tables holding only these columns are the same.
 # The columns a workbook must have for the KPIs (Registers.require)
 KPI_NEEDS = {"policies": ("channel", "business_type", "issue_date", "policy_start", "policy_end"),
              "sales": ("sale_date",), "claims": ("report_date",)}

@@ -12,7 +12,7 @@ The sheets are written as SpreadsheetML directly, a column at a time, rather tha
 through openpyxl: on a 99k-row policy register this takes a tenth of the time of openpyxl's
 write-only mode writing the plain values (bench/bench_demo_write.py), which matters for the
 benchmark stores of 100k policies. The file is a plain xlsx that LibreOffice, openpyxl and calamine
-open (tests/test_demo.py); cells hold inline strings, numbers, booleans and date serials with a
+open (tests/demo/test_demo.py); cells hold inline strings, numbers, booleans and date serials with a
 date format, so text such as =见附件 is never a formula.
 """
 from __future__ import annotations
