@@ -13,8 +13,8 @@ import pandas as pd
 from ..registers import HERE
 from ..settings import Context, Settings
 from .kpi_counts import NEW, RENEWAL_TYPES
+from .commission_owed import commission_uncollected
 from .money import fen, fen_array
-from .months import month_number
 from .validation.common import fold_name
 
 TOLERANCE_FEN = 100  # DOMAIN.md: booked 手续费 off by more than 1 yuan is a warning
@@ -100,14 +100,6 @@ def _ledger(settlements: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         letter=("letter", "any"), locked=("locked", "any"), rows=("rows", "sum"))
 
 
-def _write_down_after(months: pd.Series, ctx: Context) -> pd.Series:
-    """The last day before the write-down applies: the end of month + commission_months."""
-    # one value per insurer-month (a few dozen a year), not per policy row
-    last = np.array([month_number(m) for m in months], dtype=np.int64) + ctx.thresholds.commission_months
-    return pd.Series((last + 1).astype("datetime64[M]").astype("datetime64[D]")
-                     - np.timedelta64(1, "D"), index=months.index).astype("datetime64[ns]")
-
-
 def commission_months(policies: pd.DataFrame, settlements: pd.DataFrame, ctx: Context, year: int) -> pd.DataFrame:
     """Per insurer and month of `year`: expected (agreed rates × premiums), booked (the policies'
     手续费), reconciled (the ledger's amount when the month was locked by `reconcile --lock`),
@@ -143,10 +135,14 @@ def commission_months(policies: pd.DataFrame, settlements: pd.DataFrame, ctx: Co
     out["received"] = received / 100
     outstanding = (owed - received).clip(lower=0)
     out["outstanding"] = outstanding / 100
-    first_ledger = ledger.index.get_level_values("month").min() if len(ledger) else None
-    judged = (as_of > _write_down_after(table["month"], ctx)) & ~table["letter"].fillna(False).astype(bool)
-    judged &= table["month"] >= first_ledger if first_ledger is not None else False
-    out["write_down"] = outstanding.where(judged, 0) / 100
+    # §4.9.4, one rule (core/commission_owed.py, which overdue's commission list uses): the months owed
+    # commission_months after their end, less those with a 确认函
+    owed_late = commission_uncollected(settlements, ctx, policies)
+    owed_late = owed_late[~owed_late["confirmation_letter"].astype(bool)]
+    late = pd.Series(fen_array(owed_late["outstanding"]),
+                     index=pd.MultiIndex.from_arrays([_insurer_keys(owed_late["insurer"]), owed_late["month"]]))
+    late = late.groupby(level=[0, 1]).sum()
+    out["write_down"] = pd.MultiIndex.from_arrays([table["key"], table["month"]]).map(late).fillna(0).to_numpy() / 100
     out = out.sort_values(["month", "insurer"], kind="stable").reset_index(drop=True)
     for key in MONTH_COLUMNS[2:]:
         out[key] = out[key].astype("float64").round(2)

@@ -9,23 +9,17 @@ register did not exist yet); a row with 确认函 是 stays on the list but is n
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..registers import HERE, ROW
 from ..settings import Context
 from .money import round_to_fen
-from .months import month_ends
+from .months import date_months, month_ends, text_months
 from .texts import fold_texts
 
 COMMISSION_COLUMNS = ("month", "insurer", "amount_due", "received_amount", "outstanding", "source",
                       "confirmation_letter", "written_down_after", "_row")
 SOURCE_ROW, SOURCE_POLICIES = "settlement row", "policies"  # ARCHITECTURE.md: `source` (settlement row / policies)
-
-
-def _month_numbers(months: pd.Series) -> np.ndarray:
-    """'2026-07' → months since 1970-01 (the text was checked as YYYY-MM when read)."""
-    return months.to_numpy(dtype="str").astype("datetime64[M]").astype(np.int64)
 
 
 def _write_down_dates(months: pd.Series, ctx: Context) -> pd.Series:
@@ -34,7 +28,7 @@ def _write_down_dates(months: pd.Series, ctx: Context) -> pd.Series:
     "More than 3 months after the end of 2026-07" is read as: after the end of 2026-10, so the flag
     shows from 2026-11-01 **[decision]**.
     """
-    last = month_ends(_month_numbers(months) + ctx.thresholds.commission_months)
+    last = month_ends(text_months(months) + ctx.thresholds.commission_months)
     return pd.Series(last.astype("datetime64[D]").astype("datetime64[ns]"), index=months.index)
 
 
@@ -44,7 +38,7 @@ def booked_commission(policies: pd.DataFrame) -> pd.DataFrame:
     p = policies[["channel", "insurer", "issue_date", "policy_start", "commission"]]
     p = p[p["channel"].eq(HERE).fillna(False).to_numpy(dtype=bool) & p["commission"].notna().to_numpy(dtype=bool)]
     issued = p["issue_date"].fillna(p["policy_start"])
-    months = issued.to_numpy().astype("datetime64[M]").astype(np.int64)  # month numbers; text only per group
+    months = date_months(issued)  # month numbers; text only per group
     p = p.assign(month=months, insurer=p["insurer"].fillna(""))[issued.notna().to_numpy()]
     booked = p.groupby(["month", "insurer"], sort=True)["commission"].sum().rename("booked").reset_index()
     booked["month"] = booked["month"].to_numpy().astype("datetime64[M]").astype(str)

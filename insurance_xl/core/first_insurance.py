@@ -21,7 +21,7 @@ from ..registers import HERE, NOT_INSURED_REASONS
 from ..settings import Context
 from ..tables import Registers
 from .kpi_counts import NEW, RENEWAL_TYPES
-from .months import month_bounds, month_number
+from .months import day_months, month_bounds, month_number
 from .vehicles import vehicle_codes
 
 UNFILLED = "未填"  # DOMAIN.md: a blank 未在店投保原因
@@ -58,7 +58,7 @@ class _Facts:
 def not_insured_reasons(registers: Registers, ctx: Context, month: str, facts: _Facts | None = None) -> dict[str, int]:
     """The month's own-brand cars sold here with no 本店 新保 policy, by reason (every reason, then 未填)."""
     f = facts or _Facts(registers, ctx)
-    months = f.sale_d.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = day_months(f.sale_d)
     chosen = f.sale_own & (months == month_number(month)) & (f.sale_d != np.iinfo(np.int64).min)
     chosen &= ~f.insured[f.sale_vehicle]
     rows = pd.DataFrame({"vehicle": f.sale_vehicle[chosen],

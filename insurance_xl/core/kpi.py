@@ -17,7 +17,7 @@ from .kpi_counts import COUNT_KEYS, MONEY_KEYS, RATES, declared, kpi_history, pr
 from ..tables import Registers
 from ..registers import FAILURE_REASONS, REGISTERS
 from ..settings import Context
-from .months import month_number, shift_month
+from .months import date_months, month_number, shift_month
 
 # §4.5.2: a contact that ended in one of these outcomes is a renewal failure, with or without a reason
 FAILED_OUTCOMES = (declared("contacts", "outcome", "已在他处投保"), declared("contacts", "outcome", "拒绝"))
@@ -225,7 +225,7 @@ def renewal_failures(contacts: pd.DataFrame, month: str) -> pd.DataFrame:
 
     A failure is a contact with a 失败原因, or one whose outcome is 已在他处投保 or 拒绝 [decision];
     with no reason written it counts under 未注明."""
-    dates = contacts["contact_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+    dates = date_months(contacts["contact_date"])
     in_month = dates == month_number(month)
     failed = contacts["failure_reason"].notna() | contacts["outcome"].isin(FAILED_OUTCOMES)
     rows = contacts[in_month & failed.to_numpy(dtype=bool)]

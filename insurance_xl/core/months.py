@@ -77,3 +77,12 @@ def whole_years_until(start: pd.Series, day: pd.Timestamp) -> pd.Series:
     years = years.where(add_years(start, years) >= day, years + 1)
     return years.where(add_years(start, years - 1) < day, years - 1).clip(lower=1)
 
+
+def date_months(dates: pd.Series) -> np.ndarray:
+    """Month numbers of a column of dates (NaT gives the smallest int64, never a real month)."""
+    return dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+
+
+def text_months(months: pd.Series) -> np.ndarray:
+    """Month numbers of a column of 'YYYY-MM' texts (checked as months when read)."""
+    return months.to_numpy(dtype="str").astype("datetime64[M]").astype(np.int64)

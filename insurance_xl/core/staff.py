@@ -5,10 +5,8 @@ that clerk wrote (出单员): the KPI machinery (kpi_counts.py) runs once per cl
 those rows, so a clerk's figures follow every rule of the store's figures (vehicles, periods, own brand)
 and the clerks add up to the store. Rows with no 出单员 are counted under 未填写, never dropped.
 
-Funnel **[decision]**: `due` = distinct vehicles with a policy of the clerk whose 保单止期 falls in a
-phone window during M (DOMAIN.md "Renewal reminders": from `call_days` before the end to `grace_days`
-after it); `quoted` = distinct archives with a contact of the clerk in M carrying a 报价金额;
-报价率 = quoted ÷ due, 成交率 = renewed ÷ quoted (empty when the denominator is 0).
+Funnel: `due`, `quoted`, 报价率 and 成交率 are the renewal funnel of `kpi --json` (core/funnel.py: vehicles
+whose period ends in M, those quoted in the period's contact window, those renewed here among them).
 
 Adjusters **[decision]**: cases = claims reported in M; the average days of each step over the steps
 completed in M (报案→结算, 结算→交案, 交案→回款); overdue = the adjuster's cases overdue as of as-of.
@@ -23,10 +21,10 @@ import pandas as pd
 from ..settings import Context, Target
 from ..tables import Registers
 from .claims import overdue_payments
-from .kpi import UNNAMED, ratio
+from .kpi import UNNAMED
 from .kpi_counts import kpi_history, prepare
-from .months import month_number
-from .vehicles import vehicle_codes
+from .funnel import UNASSIGNED, month_funnel
+from .months import date_months, month_number
 
 MEASURES = ("renewed", "first_insured", "commission")
 MEASURE_LABELS = {"renewed": "续保/转保车辆", "first_insured": "首保车辆", "commission": "手续费"}
@@ -95,24 +93,11 @@ def clerk_counts(registers: Registers, ctx: Context, month: str) -> pd.DataFrame
 
 
 def clerk_funnel(registers: Registers, ctx: Context, month: str) -> pd.DataFrame:
-    """Per clerk: vehicles due a call in M and archives quoted in M (see the module's [decision])."""
-    policies, contacts = registers["policies"], registers["contacts"]
-    first = month_number(month)
-    start = np.datetime64(np.datetime64(first, "M"), "D")
-    end = np.datetime64(np.datetime64(first + 1, "M"), "D") - np.timedelta64(1, "D")
-    t = ctx.thresholds
-    ends = policies["policy_end"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    window = (ends >= start - np.timedelta64(t.grace_days, "D")) & (ends <= end + np.timedelta64(t.call_days, "D"))
-    vehicles = vehicle_codes(registers, ctx.settings.own_brands, ("policies",)).ids["policies"]
-    due = pd.DataFrame({"clerk": _clerk_keys(policies["clerk"]).to_numpy()[window], "vehicle": vehicles[window]})
-    due = due.drop_duplicates().groupby("clerk").size()
-    quote = contacts["quote_amount"] if "quote_amount" in contacts else pd.Series(np.nan, index=contacts.index)
-    days = contacts["contact_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    quoted_rows = (days >= start) & (days <= end) & quote.notna().to_numpy() & contacts["archive_no"].notna().to_numpy()
-    quoted = pd.DataFrame({"clerk": _clerk_keys(contacts["clerk"]).to_numpy()[quoted_rows],
-                           "archive": contacts["archive_no"].to_numpy()[quoted_rows]})
-    quoted = quoted.drop_duplicates().groupby("clerk").size()
-    return pd.DataFrame({"due": due, "quoted": quoted}).fillna(0).astype("int64").rename_axis("clerk")
+    """Per clerk: due, quoted, 报价率 and 成交率 — the renewal funnel of `kpi --json` (core/funnel.py),
+    so the 考核 sheet and the KPI board never give one clerk two funnels."""
+    table = month_funnel(registers, ctx, month)
+    clerks = table["clerk"].where(table["clerk"] != UNASSIGNED, UNNAMED)
+    return table.assign(clerk=clerks).set_index("clerk")[["due", "quoted", "quote_rate", "close_rate"]]
 
 
 def _target_value(target: Target | None, measure: str) -> float | None:
@@ -127,8 +112,6 @@ def clerks_against_targets(counts: pd.DataFrame, funnel: pd.DataFrame, ctx: Cont
     table[["due", "quoted"]] = table[["due", "quoted"]].fillna(0).astype("int64")
     table[["renewed", "first_insured"]] = table[["renewed", "first_insured"]].astype("int64")
     table = table.reset_index()
-    table["quote_rate"] = [ratio(q, d) for q, d in zip(table["quoted"], table["due"])]
-    table["close_rate"] = [ratio(r, q) for r, q in zip(table["renewed"], table["quoted"])]
     targets = ctx.settings.targets
     staff = ctx.settings.staff
     per_unit = {"renewed": (staff.reward_renewal, staff.penalty_renewal),
@@ -165,7 +148,7 @@ def adjusters_month(registers: Registers, ctx: Context, month: str) -> pd.DataFr
     number = month_number(month)
 
     def in_month(dates: pd.Series) -> pd.Series:
-        return pd.Series(dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64) == number,
+        return pd.Series(date_months(dates) == number,
                          index=dates.index) & dates.notna()
 
     out = pd.DataFrame({"cases": in_month(steps["report_date"]).groupby(steps["adjuster"]).sum()})

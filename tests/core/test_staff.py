@@ -100,8 +100,10 @@ def test_due_quoted_and_the_quote_and_close_rates():
                 dict(archive_no="DA0004", contact_date="2026-10-12", method="短信", clerk="郑洁"),
                 dict(archive_no="DA0002", contact_date="2026-09-12", method="电话", clerk="郑洁", quote_amount=1.0)]
     row = staff_month(tiny_store(contacts), ctx(), "2026-10").clerks.set_index("clerk").loc["郑洁"]
-    # P7 ends 2026-10-19: due; one archive quoted in October (twice); one renewal (P5)
-    assert (row["due"], row["quoted"], row["quote_rate"], row["close_rate"]) == (1, 1, 1.0, 1.0)
+    # P7 ends 2026-10-19: due, and quoted in its window (twice: one vehicle); not renewed here, so 成交率 is
+    # 0 — the renewal P5 is another vehicle's (the funnel of kpi --json: renewed among the quoted)
+    assert (row["due"], row["quoted"], row["quote_rate"], row["close_rate"]) == (1, 1, 1.0, 0.0)
+    assert row["renewed"] == 1  # the clerk's renewals against target still count P5
 
 
 def test_targets_come_from_toml_and_from_the_settings_sheet_the_sheet_winning(tmp_path):
