@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from defusedxml import ElementTree
 
 from .parts import attrs_of, sheet_parts, split_ref, col_index
 
@@ -48,7 +51,8 @@ def cell_marks(file: Path) -> dict[str, list[Mark]]:
                 marks = [m for m in marks if m is not None]
                 if marks:
                     found[name] = marks
-    except (OSError, KeyError, zipfile.BadZipFile, ValueError):  # the reader itself says what is wrong
+    except (OSError, EOFError, KeyError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error,
+            ElementTree.ParseError):  # a damaged package: the Rust reader, which runs next, says what is wrong
         return {}
     return found
 

@@ -89,7 +89,8 @@ def resolve(source: str, target: str) -> str:
     parts: list[str] = []
     for piece in (str(PurePosixPath(source).parent) + "/" + target).split("/"):
         if piece == "..":
-            parts.pop()
+            if parts:  # a target climbing above the package's root stays at the root (a damaged rels part)
+                parts.pop()
         elif piece not in ("", "."):
             parts.append(piece)
     return "/".join(parts)
