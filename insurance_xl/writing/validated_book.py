@@ -28,7 +28,7 @@ from ..findings import Finding, Severity
 from .integrity import (STAMP_SHEET, SheetCells, Stamp, Verification, make_stamp, sheet_ref, stamp_properties,
                         stamp_rows, verify_workbook_stamp, workbook_cells)
 from .validated_package import write_validated_package
-from .validated_sheets import local_time
+from .validated_sheets import finding_rows, local_time
 from ..xlsx.style_edit import Unsupported  # noqa: F401  (what the package editor raises; tests use it)
 from ..tables import Registers
 from ..reading.store import load_sheet_grids
@@ -202,14 +202,9 @@ def write_results_sheet(wb: Workbook, validation: Validation, stamp: Stamp, *, a
     row += 2
     _header(ws, row, FINDING_HEADERS)
     first = row
-    # errors first: they are what an auditor reads first and what a clerk must fix
-    ordered = [f for f in validation.findings if f.is_error] + [f for f in validation.findings if not f.is_error]
-    for n, f in enumerate(ordered, 1):
+    for f, values in finding_rows(validation):
         row += 1
-        loc = f.location
-        related = "、".join(f"{r.sheet} 第{r.row}行" for r in f.related)
-        values = (n, SEVERITY_LABEL[f.severity], register_title(f.register), loc.sheet, loc.row, loc.column,
-                  loc.cell, f.rule, f.message, related)
+        loc, related = f.location, values[9]
         for j, value in enumerate(values, 1):
             put(ws.cell(row=row, column=j), value).border = BORDER
         status = ws.cell(row=row, column=2)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from ..findings import Severity
+from ..findings import Finding, Severity
 from ..core.validation.validate import SEVERITY_LABEL, Validation, register_title, rule_title
 from ..xlsx.parts import MAIN, REL_NS, column_letter
 from ..xlsx.texts import text_for_cell
@@ -89,6 +90,18 @@ class _Sheet:
                 f'footer="0.5"/>{setup}</worksheet>').encode("utf-8")
 
 
+def finding_rows(validation: Validation) -> Iterator[tuple[Finding, list[object]]]:
+    """Each finding with its row of FINDING_HEADERS' values, errors first (what an auditor reads first and
+    a clerk must fix): one order and one row for both writers of 校验结果 (this package editor and
+    validated_book's openpyxl path)."""
+    ordered = [f for f in validation.findings if f.is_error] + [f for f in validation.findings if not f.is_error]
+    for n, f in enumerate(ordered, 1):
+        loc = f.location
+        related = "、".join(f"{r.sheet} 第{r.row}行" for r in f.related)
+        yield f, [n, SEVERITY_LABEL[f.severity], register_title(f.register), loc.sheet, loc.row, loc.column,
+                  loc.cell, f.rule, f.message, related]
+
+
 def results_sheet(validation: Validation, stamp: Stamp, styles: ResultStyles, *, as_of: dt.date, store: str,
                   sheet_names: set[str]) -> bytes:
     ws = _Sheet()
@@ -109,13 +122,9 @@ def results_sheet(validation: Validation, stamp: Stamp, styles: ResultStyles, *,
     row += 2
     ws.row(row, [(j, text, styles.header) for j, text in enumerate(FINDING_HEADERS, 1)])
     first = row
-    ordered = [f for f in validation.findings if f.is_error] + [f for f in validation.findings if not f.is_error]
-    for n, f in enumerate(ordered, 1):
+    for f, values in finding_rows(validation):
         row += 1
-        loc = f.location
-        related = "、".join(f"{r.sheet} 第{r.row}行" for r in f.related)
-        values = [n, SEVERITY_LABEL[f.severity], register_title(f.register), loc.sheet, loc.row, loc.column,
-                  loc.cell, f.rule, f.message, related]
+        loc, related = f.location, values[9]
         cell_styles = [styles.cell] * len(values)
         cell_styles[1] = styles.status[f.severity]
         cell_styles[8] = styles.wrap
