@@ -13,38 +13,18 @@ from openpyxl import load_workbook
 
 from insurance_xl import cli
 from insurance_xl.excel import macros
-from insurance_xl.excel.layout import AS_OF, INSURER, MONTH, STATEMENT, STATUS_ROW
+from insurance_xl.excel.layout import STATUS_ROW
 from insurance_xl.excel.results import OVERDUE_COLOR, VALIDATION_COLUMNS
 from insurance_xl.outputs import BOARD_SHEET, OVERDUE_SHEET, PHONE_SHEET, RECONCILE_SHEET, RESULTS_SHEET, SMS_SHEET
 from insurance_xl.registers import REGISTERS
-from insurance_xl.settings import load_settings
 
 from tests.conftest import sample
 from tests.desktop_engine import alerts, desktop, refused, store, windows_members  # noqa: F401 (fixture)
-from tests.remote_book import settings_rows, workbook_sheets
+from tests.excel.test_excel_macros import store_sheets, with_board  # noqa: F401 (fixture)
 
 AS_OF_DAY = "2026-11-24"
 MONTH_TEXT = "2026-10"
 LATER = dt.date(2030, 1, 1)  # "today" when the buttons run: 看板's 评估日期 wins over it
-
-
-@pytest.fixture(scope="module")
-def store_sheets() -> dict[str, list[list[object]]]:
-    rows: list[list[object]] = [[None, None] for _ in range(max(MONTH.row, AS_OF.row, INSURER.row, STATEMENT.row))]
-    rows[MONTH.row - 1][1] = MONTH_TEXT
-    rows[AS_OF.row - 1][1] = dt.datetime.fromisoformat(AS_OF_DAY)
-    sheets = {BOARD_SHEET: rows, **workbook_sheets(sample("store.xlsx"))}
-    sheets["设置"] = settings_rows(load_settings(sample("settings.toml")))
-    return sheets
-
-
-def with_board(store_sheets: dict, **cells: object) -> dict:
-    sheets = dict(store_sheets)
-    sheets[BOARD_SHEET] = [list(r) for r in store_sheets[BOARD_SHEET]]
-    for item in (MONTH, AS_OF, INSURER, STATEMENT):
-        if item.key in cells:
-            sheets[BOARD_SHEET][item.row - 1][1] = cells[item.key]
-    return sheets
 
 
 def cli_json(*args: str) -> dict:
