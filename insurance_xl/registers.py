@@ -75,7 +75,11 @@ class Register:
 
     def match_header(self, text: object) -> Column | None:
         """The column whose header or alias reads as `text`, after normalize_header."""
-        return _header_index(self.key).get(normalize_header(text))
+        return self.match_normalized(normalize_header(text))
+
+    def match_normalized(self, key: str) -> Column | None:
+        """match_header for a header already through normalize_header (a sheet's head is folded once)."""
+        return _header_index(self.key).get(key)
 
     @property
     def needed_columns(self) -> tuple[tuple[str, ...], ...]:

@@ -108,7 +108,7 @@ class BookCells(Cells):
         elif texts is distinct:  # still distinct, none empty
             return ColumnTexts.from_distinct(codes, texts, kept)
         merged = _merged(codes, texts)
-        return ColumnTexts(merged.codes, merged.texts, kept)
+        return ColumnTexts(merged.codes, merged.distinct, kept)
 
     def containing(self, pos: int, rows: slice, char: str) -> np.ndarray:
         if char.isascii() or char.isspace():  # converting may add or remove such characters

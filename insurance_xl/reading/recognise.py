@@ -20,6 +20,8 @@ from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..findings import Finding, Location, Severity
 from ..registers import REGISTERS, Kind, Register
@@ -49,19 +51,21 @@ UNREADABLE_SUFFIXES = (".xls", ".ods", ".et", ".ett", ".xlsb", ".numbers")
 _COPY_NAME = re.compile(r"副本|copy|[(（]\d+[)）]|备份|backup|bak|^旧|old", re.I)
 
 
-def total_texts(texts: pd.Series) -> np.ndarray:
+def total_texts(texts: pa.Array) -> np.ndarray:
     """Which texts are a totals label: 合计, 汇总, 本月合计, 10月小计, 合计(元) and the like."""
     totals = np.zeros(len(texts), dtype=bool)
-    maybe = texts.str.contains("[计汇]", regex=True).fillna(False).to_numpy(dtype=bool)
-    if maybe.any():  # rare: normalise only the candidates
-        labels = texts[maybe].str.replace(_TOTAL_NOISE, "", regex=True).str.replace(_UNITS, "", regex=True)
-        totals[maybe] = labels.str.fullmatch(_TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
+    maybe = pc.fill_null(pc.match_substring_regex(texts, "[计汇]"), False).to_numpy(zero_copy_only=False)
+    if maybe.any():  # rare, and distinct texts: the candidates one by one, in Python's re (１０月小计)
+        totals[maybe] = [bool(_TOTAL_LABEL.fullmatch(re.sub(_UNITS, "", re.sub(_TOTAL_NOISE, "", text))))
+                         for text in texts.filter(pa.array(maybe)).to_pylist()]
     return totals
 
 
-def header_like(texts: pd.Series, header: str) -> pd.Series:
-    """Which texts repeat the sheet's own header of this column (whatever spaces around it)."""
-    return texts.str.strip().fillna("") == header.strip()
+def header_like(texts: pa.Array, header: str | pa.Array) -> pa.Array:
+    """Which texts repeat the sheet's own header of this column (whatever spaces around it); `header`
+    may give each text its own (stripped) header, as when several columns are asked at once."""
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(texts), header.strip() if isinstance(header, str) else header),
+                        False)
 
 
 def is_backup_folder(rel: PurePath) -> bool:

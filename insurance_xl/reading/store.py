@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import WorkbookUnreadable
 from ..findings import Finding, Location, Severity
-from .columns import Cells
-from ..tables import Registers, SheetLayout, empty_table
+from .columns import Cells, ColumnTexts, parse_columns, test_columns
+from ..tables import Registers, SheetLayout, column_dtype, empty_column, empty_table, text_column
 from ..registers import REGISTER_LIST, REGISTERS, ROW, SHEET, WORKBOOK, Column, Kind, Register, normalize_header
 from ..xlsx.parts import column_letter
 from ..outputs import OWN_SHEETS
@@ -37,6 +40,7 @@ from .recognise import (IDENTIFYING_KINDS, LABEL_KINDS, TOTAL_LABELS, SheetRead,
 log = logging.getLogger(__name__)
 
 GridHook = Callable[[str, pd.DataFrame, list[int]], None]
+BATCH_CELLS = 200_000  # cells of sheets whose columns are parsed together (reading/columns.py)
 HEADER_SCAN_ROWS = 30  # title blocks are a few rows; a header lower than this is not a register
 __all__ = ["HEADER_SCAN_ROWS", "TOTAL_LABELS", "SheetRead", "assemble", "read_grid", "read_store", "workbook_files"]
 
@@ -99,20 +103,41 @@ def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Ite
     `on_grid` sees each register sheet's grid as the file holds it (before simple formulas are filled in)."""
     check_workbook_file(file)
     marked = cell_marks(file)
-    for sheet, grid, col_offsets in _load_grids(file):  # one sheet's grid at a time: memory stays one sheet deep
+    # Sheets are sorted out one at a time (memory stays one sheet deep), and their columns parsed
+    # together, a batch of sheets at a time: a parser's fixed cost is paid once per batch, not per
+    # sheet (a small workbook is one batch; a big sheet is a batch of its own).
+    batch: list[tuple[_Sorted, list] | tuple[str, str]] = []
+    cells = 0
+    for sheet, grid, col_offsets in _load_grids(file):
         raw_grid, raw_offsets = grid, col_offsets
         marks = marked.get(sheet, [])
         if marks:
             grid, col_offsets = fill_simple(grid, col_offsets, marks)
-        item = read_grid(grid, name, sheet, col_offsets)
-        if item is not None:
+        found = _sort_grid(grid, name, sheet, col_offsets)
+        if found is not None:
             if on_grid is not None:
                 on_grid(sheet, raw_grid, raw_offsets)
-            if marks:
-                item.findings.extend(mark_findings(item.layout, item.table, marks))
-            yield item
+            batch.append((found, marks))
+            cells += grid.size
         elif grid.notna().to_numpy().any():
-            yield (name, sheet)
+            batch.append((name, sheet))
+        if cells >= BATCH_CELLS:
+            yield from _parse_batch(batch)
+            batch, cells = [], 0
+    yield from _parse_batch(batch)
+
+
+def _parse_batch(batch: list[tuple[_Sorted, list] | tuple[str, str]]) -> Iterator[SheetRead | tuple[str, str]]:
+    sorted_out = [entry[0] for entry in batch if isinstance(entry[0], _Sorted)]
+    parsed = iter(_parse_together(sorted_out))
+    for first, second in batch:
+        if not isinstance(first, _Sorted):
+            yield (first, second)
+            continue
+        item = next(parsed)
+        if second:  # the sheet's marked cells (error values, formulas)
+            item.findings.extend(mark_findings(item.layout, item.table, second))
+        yield item
 
 
 def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
@@ -135,12 +160,18 @@ def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets
     decides which rows are blank or totals): the Excel face reads a five-year book for the columns
     a button needs.
     """
+    found = _sort_grid(grid, workbook, sheet, col_offsets, register, only)
+    return None if found is None else _parse_together([found])[0]
+
+
+def _sort_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets: list[int] | None = None,
+               register: str | None = None, only: Collection[str] | None = None) -> _Sorted | None:
     cells = grid if isinstance(grid, Cells) else Cells(grid)
     offsets = col_offsets if col_offsets is not None else list(range(cells.shape[1]))
     found = detect_register(sheet, cells.head(HEADER_SCAN_ROWS), REGISTERS[register] if register else None)
     if found is None:
         return None
-    return _parse_sheet(cells, offsets, *found, workbook, sheet, only)
+    return _sort_rows(cells, offsets, *found, workbook, sheet, only)
 
 
 def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None) -> tuple[Register, int] | None:
@@ -156,7 +187,7 @@ def detect_register(sheet: str, head: pd.DataFrame, only: Register | None = None
     rows = [[normalize_header(v) if isinstance(v, str) else "" for v in row] for row in head.itertuples(index=False)]
     for reg in candidates:
         for idx, cells in enumerate(rows):
-            matched = {c.key for c in (reg.match_header(cell) for cell in cells if cell) if c}
+            matched = {c.key for c in (reg.match_normalized(cell) for cell in cells if cell) if c}
             score = len(matched)
             if score < (1 if named else min(3, len(reg.columns) - 1)):
                 continue
@@ -179,8 +210,21 @@ def register_for_sheet_name(sheet: str) -> Register | None:
     return None
 
 
-def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: int,
-                 workbook: str, sheet: str, only: Collection[str] | None = None) -> SheetRead:
+@dataclass
+class _Sorted:
+    """A sheet whose rows are sorted out (kept; blank, totals, repeated headers left out), with the
+    texts of the columns to parse: what is left is parsing them (_parse_together)."""
+
+    layout: SheetLayout
+    rows: np.ndarray  # the Excel rows kept
+    columns: list[Column]
+    texts: list[ColumnTexts]  # of those columns, the kept rows' cells
+    extras: pd.DataFrame
+    named: bool
+
+
+def _sort_rows(cells: Cells, offsets: list[int], reg: Register, header_idx: int,
+               workbook: str, sheet: str, only: Collection[str] | None = None) -> _Sorted:
     height = cells.shape[0]
     header_cells = cells.head(header_idx + 1).iloc[header_idx].tolist()
     body = slice(header_idx + 1, height)
@@ -210,12 +254,15 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
     headers = np.zeros(len(excel_rows), dtype="int64")
     ids = [p for p, col in mapping.items() if col.kind in IDENTIFYING_KINDS]
     labelled = {pos for pos, col in mapping.items() if col.kind in LABEL_KINDS} | set(extras)
-    for pos, column in texts.items():
-        blank &= column.test(_blank_texts)
-        if pos in labelled:
-            (id_label if pos in ids else label)[:] |= column.test(total_texts)
-        if pos in mapping:
-            headers += column.test(lambda t, h=str(header_cells[pos]): header_like(t, h))
+    # each question asked of all the columns read at once (columns.test_columns: one pandas call each)
+    for answer in test_columns(list(texts.values()), _blank_texts):
+        blank &= answer
+    said = [pos for pos in texts if pos in labelled]
+    for pos, answer in zip(said, test_columns([texts[p] for p in said], total_texts)):
+        (id_label if pos in ids else label)[:] |= answer
+    named = [pos for pos in texts if pos in mapping]
+    for answer in test_columns([texts[p] for p in named], header_like, [str(header_cells[p]).strip() for p in named]):
+        headers += answer
     for pos in sorted({*mapping, *extras} - set(texts)):
         still = np.flatnonzero(blank)
         if still.size:
@@ -242,16 +289,29 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
         total_rows=[int(r) for r in excel_rows[totals]], header_rows=[int(r) for r in excel_rows[repeated]],
     )
     rows = excel_rows[keep]
-    table = empty_table(reg.key, len(rows))
+    kept_extras = [texts[pos].take(keep).series() for pos in extras if pos in texts]
+    extra_frame = pd.concat(kept_extras, axis=1) if kept_extras else pd.DataFrame(index=range(len(rows)))
+    extra_frame.columns = [extras[pos] for pos in extras if pos in texts]
+    return _Sorted(layout, rows, [mapping[pos] for pos in wanted], [texts[pos].take(keep) for pos in wanted],
+                   extra_frame, register_for_sheet_name(sheet) is reg)
+
+
+def _parse_together(sheets: list[_Sorted]) -> list[SheetRead]:
+    """The sheets' columns parsed in one parse_columns call (each parser once for them all)."""
+    parsed = iter(parse_columns([t for s in sheets for t in s.texts], [c for s in sheets for c in s.columns]))
+    return [_sheet_read(s, [next(parsed) for _ in s.columns]) for s in sheets]
+
+
+def _sheet_read(sorted_out: _Sorted, parsed: list[tuple[pd.Series, np.ndarray]]) -> SheetRead:
+    layout, rows = sorted_out.layout, sorted_out.rows
+    reg, workbook, sheet = REGISTERS[layout.register], layout.workbook, layout.sheet
     findings: list[Finding] = []
-    for pos in wanted:
-        col = mapping[pos]
-        kept = texts[pos].take(keep)
-        values, bad = kept.parse(col)
-        table[col.key] = values.astype(table[col.key].dtype) if len(values) else table[col.key]
+    data: dict[str, pd.Series] = {}
+    for col, kept, (values, bad) in zip(sorted_out.columns, sorted_out.texts, parsed):
+        data[col.key] = values.astype(column_dtype(col.kind)) if len(values) else empty_column(col.kind, 0)
         if bad.any():
             letter, header = layout.columns[col.key]
-            for i in np.flatnonzero(bad.to_numpy()):
+            for i in np.flatnonzero(bad):
                 row = int(rows[i])
                 findings.append(Finding(
                     reg.key, KIND_RULE[col.kind], Severity.ERROR,
@@ -259,9 +319,10 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
                     f"「{header}」无法识别为{EXPECTED[col.kind]}：{kept.text(i)!r}，已按空值处理",
                     key=col.key,
                 ))
-    table[WORKBOOK] = workbook
-    table[SHEET] = sheet
-    table[ROW] = rows
+    # the table built once, from its columns (setting them one by one costs more than parsing them)
+    table = pd.DataFrame({**{c.key: data[c.key] if c.key in data else empty_column(c.kind, len(rows)) for c in reg.columns},
+                          WORKBOOK: text_column(workbook, len(rows)), SHEET: text_column(sheet, len(rows)),
+                          ROW: pd.Series(rows, dtype="int64")})
     for group in reg.needed_columns:
         if not any(key in layout.columns for key in group):
             names = "或".join(f"「{reg.column(k).header}」" for k in group)
@@ -271,14 +332,11 @@ def _parse_sheet(cells: Cells, offsets: list[int], reg: Register, header_idx: in
                 f"第{layout.header_row}行表头缺少必填列{names}",
                 key=group[0],
             ))
-    kept_extras = [texts[pos].take(keep).series() for pos in extras if pos in texts]
-    extra_frame = pd.concat(kept_extras, axis=1) if kept_extras else pd.DataFrame(index=range(len(rows)))
-    extra_frame.columns = [extras[pos] for pos in extras if pos in texts]
-    return SheetRead(layout, table, extra_frame, findings, register_for_sheet_name(sheet) is reg)
+    return SheetRead(layout, table, sorted_out.extras, findings, sorted_out.named)
 
 
-def _blank_texts(texts: pd.Series) -> pd.Series:
-    return texts.str.strip().fillna("") == ""
+def _blank_texts(texts: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(texts), ""), True)
 
 
 def _display_header(text: object) -> str:
