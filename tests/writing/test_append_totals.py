@@ -174,3 +174,32 @@ def test_excels_calculation_chain_is_dropped_when_formula_cells_move(tmp_path):
     assert "xl/calcChain.xml" not in names and b"calcChain" not in rels + types
     assert b'fullCalcOnLoad="1"' in workbook
     assert load_workbook(store)["手续费结算台账"]["C8"].value == "=SUM(C3:C7)"
+
+
+def test_reconcile_lock_books_its_row_above_the_clerks_totals(tmp_path):
+    import contextlib
+    import io
+
+    from insurance_xl.cli import main
+    from tests.conftest import sample
+
+    store = tmp_path / "store.xlsx"
+    wb = load_workbook(sample("store.xlsx"))  # the sample store, its ledger closed by a 合计 row
+    ws = wb["手续费结算台账"]
+    header_row = next(r for r in range(1, 10) if any(str(c.value or "").strip() == "应收手续费" for c in ws[r]))
+    headers = {str(c.value).strip(): c.column_letter for c in ws[header_row] if c.value}
+    last = ws.max_row
+    due = headers["应收手续费"]
+    ws[f"{headers['结算月份']}{last + 1}"] = "合计"
+    ws[f"{due}{last + 1}"] = f"=SUM({due}{header_row + 1}:{due}{last})"
+    wb.save(store)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["reconcile", str(store), "--settings", str(sample("settings.toml")), "--as-of", "2026-11-24",
+                     "--month", "2026-10", "--insurer", "人保财险", "--statement", str(sample("statement.xlsx")),
+                     "--json", "--lock"])
+    assert code == 0
+    ws = load_workbook(store)["手续费结算台账"]
+    assert ws[f"{headers['结算月份']}{last + 2}"].value == "合计"
+    assert ws[f"{due}{last + 2}"].value == f"=SUM({due}{header_row + 1}:{due}{last + 1})"
+    assert ws[f"{headers['结算月份']}{last + 1}"].value == "2026-10"  # the adjustment row, above the total
