@@ -11,7 +11,8 @@ code path without Windows (ARCHITECTURE.md "The Excel face"; tests only).
   cell that is not formatted as text turns numeric text into a number, as Excel does; a leading
   apostrophe keeps the rest as text.
 - What COM offers beyond xlwings (`book.app.api.ActiveWindow`'s FreezePanes, SplitRow, SplitColumn;
-  `sheet.api.PageSetup`) is a small fake object model that records what was set.
+  `book.app.api.PrintCommunication`; `sheet.api.PageSetup`, `sheet.api.AutoFilterMode`,
+  `range.api.AutoFilter(...)`) is a small fake object model that records what was set.
 
 `desktop_book({sheet: rows})` gives an `xw.Book`; `cells(book, sheet)` what was written.
 """
@@ -79,6 +80,7 @@ class SheetStore:
     formulas: set[tuple[int, int]] = field(default_factory=set)
     frozen: tuple[int, int] | None = None  # (SplitRow, SplitColumn) when the window froze panes
     page_setup: dict[str, object] = field(default_factory=dict)
+    autofilter: tuple[int, int, int, int] | None = None  # (row, column, rows, columns) of the filtered range
 
     def used(self) -> tuple[int, int, int, int]:
         keys = set(self.values) | set(self.formats) | set(self.colors)
@@ -137,11 +139,20 @@ class ComWindow:
 
 class ComApp:
     def __init__(self, book: "BookImpl") -> None:
-        self._book = book
+        object.__setattr__(self, "_book", book)
 
     @property
     def ActiveWindow(self) -> ComWindow:  # noqa: N802 (COM's name)
         return self._book.window
+
+    @property
+    def PrintCommunication(self) -> bool:  # noqa: N802
+        return self._book.print_communication[-1] if self._book.print_communication else True
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name != "PrintCommunication":
+            raise AttributeError(f"Application.{name}")
+        self._book.print_communication.append(bool(value))
 
 
 class ComPageSetup:
@@ -157,8 +168,19 @@ class ComPageSetup:
 
 class ComSheet:
     def __init__(self, store: SheetStore) -> None:
+        self._store = store
         self.PageSetup = ComPageSetup(store)  # noqa: N815 (COM's name)
         self.Name = store.name  # noqa: N815
+
+    @property
+    def AutoFilterMode(self) -> bool:  # noqa: N802
+        return self._store.autofilter is not None
+
+    @AutoFilterMode.setter
+    def AutoFilterMode(self, value: bool) -> None:  # noqa: N802
+        if value:  # as in Excel: only False can be set (it takes the filter off)
+            raise AttributeError("Worksheet.AutoFilterMode can only be set to False")
+        self._store.autofilter = None
 
 
 class ComRange:
@@ -166,6 +188,15 @@ class ComRange:
 
     def __init__(self, rng: "RangeImpl") -> None:
         self.rng = rng
+
+    def AutoFilter(self, *args: object, **kwargs: object) -> bool:  # noqa: N802
+        """Without arguments COM toggles the sheet's filter arrows; with a field it turns them on."""
+        store = self.rng.sheet.store
+        if not args and not kwargs and store.autofilter is not None:
+            store.autofilter = None
+        else:
+            store.autofilter = (self.rng.row, self.rng.column, self.rng.nrows, self.rng.ncols)
+        return True
 
 
 # ---- the engine ---------------------------------------------------------------------------------
@@ -542,6 +573,7 @@ class BookImpl(base_classes.Book):
         self._fullname = fullname
         self._app = AppImpl(self)
         self.window = ComWindow(self)
+        self.print_communication: list[bool] = []  # Application.PrintCommunication as set, in order
         ENGINE.open_apps.insert(0, self._app)
 
     def active_store(self) -> SheetStore:

@@ -15,7 +15,7 @@ def cmd_overdue(args: argparse.Namespace) -> int:
     registers.require({"handovers": ("claim_no",)})
     flags = money_flags(registers, ctx)
     if args.out:
-        write_overdue_workbook(flags, ctx.settings, args.out)
+        write_overdue_workbook(flags, ctx.settings, args.out, args.path)
     payload = flags_json(flags)
     code = finish(registers, USES, payload)
     if args.json:

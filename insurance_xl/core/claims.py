@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from ..tables import Registers, json_records
-from ..registers import ROW
+from ..registers import ROW, ROW_META, SHEET, WORKBOOK
 from ..settings import Context
 from .commission_owed import commission_uncollected
 from .money import round_to_fen
@@ -35,12 +35,14 @@ from .texts import arrow_texts
 BAND_SMALL, BAND_MIDDLE, BAND_LARGE = "小额", "5000-10000", "10000以上"
 BANDS: tuple[str, ...] = (BAND_SMALL, BAND_MIDDLE, BAND_LARGE)  # the JSON keys of `bands`
 
+# each list ends with where its row comes from (_workbook, _sheet, _row: registers.ROW_META), so a
+# writer can point back at the clerk's row: the handover row of a case (its payments row when it has none)
 OVERDUE_COLUMNS = ("claim_no", "handover_no", "insurer", "plate", "handover_date", "term_days", "due_date",
-                   "days_overdue", "amount_due", "paid_amount", "outstanding", "band", "_row")
-RETURNED_COLUMNS = ("claim_no", "insurer", "plate", "handover_date", "amount_due", "paid_amount", "band", "_row")
-TP_REFUND_COLUMNS = ("claim_no", "insurer_paid_date", "days_waiting", "amount", "recorded", "_row")
-NOT_HANDED_OVER_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "settled_amount", "_row")
-OLD_PARTS_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "parts", "_row")
+                   "days_overdue", "amount_due", "paid_amount", "outstanding", "band", *ROW_META)
+RETURNED_COLUMNS = ("claim_no", "insurer", "plate", "handover_date", "amount_due", "paid_amount", "band", *ROW_META)
+TP_REFUND_COLUMNS = ("claim_no", "insurer_paid_date", "days_waiting", "amount", "recorded", *ROW_META)
+NOT_HANDED_OVER_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "settled_amount", *ROW_META)
+OLD_PARTS_COLUMNS = ("claim_no", "insurer", "plate", "settled_date", "days_waiting", "parts", *ROW_META)
 
 
 def _as_of(ctx: Context) -> pd.Timestamp:
@@ -95,8 +97,8 @@ def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame
     """One row per claim that was handed over or has a payments row: dates, amounts, band."""
     as_of = _as_of(ctx)
     (hand, pay, claim), names = _keyed(
-        _present(handovers, ["claim_no", "handover_no", "insurer", "handover_date", "amount", ROW]),
-        _present(payments, ["claim_no", "insurer", "amount_due", "paid_date", "paid_amount", "returned", ROW]),
+        _present(handovers, ["claim_no", "handover_no", "insurer", "handover_date", "amount", *ROW_META]),
+        _present(payments, ["claim_no", "insurer", "amount_due", "paid_date", "paid_amount", "returned", *ROW_META]),
         _present(claims, ["claim_no", "plate", "assessed_amount", "insurer"]))
     latest = (hand.drop(columns="claim_no")
               .sort_values(["handover_date", ROW], kind="stable", na_position="first")
@@ -108,7 +110,8 @@ def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame
                      returned=pay["returned"].fillna(False).astype(bool))
     paid = pay.groupby("key", sort=False).agg(
         pay_due=("amount_due", "max"), paid_amount=("paid", "sum"), returned=("returned", "max"),
-        pay_insurer=("insurer", "last"), pay_row=(ROW, "first"))
+        pay_insurer=("insurer", "last"), pay_row=(ROW, "first"), pay_workbook=(WORKBOOK, "first"),
+        pay_sheet=(SHEET, "first"))
     claim = (claim.drop(columns="claim_no").drop_duplicates("key").set_index("key")
              .rename(columns={"assessed_amount": "assessed", "insurer": "claim_insurer"}))
     cases = latest.join(paid, how="outer").join(claim)
@@ -120,7 +123,10 @@ def _cases(handovers: pd.DataFrame, payments: pd.DataFrame, claims: pd.DataFrame
     cases["outstanding"] = round_to_fen(cases["amount_due"] - cases["paid_amount"])
     cases["returned"] = cases["returned"].fillna(False).astype(bool)
     cases["band"] = case_bands(cases["assessed"], ctx)
+    from_payments = cases[ROW].isna()  # never handed over: the payments row is the case's row
     cases["_row"] = cases[ROW].fillna(cases["pay_row"]).astype("Int64")
+    cases[WORKBOOK] = cases[WORKBOOK].where(~from_payments, cases["pay_workbook"])
+    cases[SHEET] = cases[SHEET].where(~from_payments, cases["pay_sheet"])
     return cases.reset_index(drop=True)
 
 
@@ -186,7 +192,7 @@ def not_handed_over(claims: pd.DataFrame, handovers: pd.DataFrame, ctx: Context)
     as_of = _as_of(ctx)
     h = _present(handovers, ["claim_no", "handover_date"])
     handed = h.loc[h["handover_date"].isna() | (h["handover_date"] <= as_of), "claim_no"]
-    c = _present(claims, ["claim_no", "insurer", "plate", "settled_date", "settled_amount", ROW])
+    c = _present(claims, ["claim_no", "insurer", "plate", "settled_date", "settled_amount", *ROW_META])
     c = c[(c["settled_date"] <= as_of).to_numpy() & ~_among(c["claim_no"], handed)].drop_duplicates("claim_no").copy()
     c["days_waiting"] = _days(as_of, c["settled_date"])
     c = c[c["days_waiting"] > ctx.thresholds.handover_days]
@@ -206,12 +212,13 @@ def third_party_waiting(claims: pd.DataFrame, payments: pd.DataFrame, tp_refunds
     `recorded` whether a tp_refunds row exists. A tp_refunds row with no 报案号 stands for itself.
     """
     as_of = _as_of(ctx)
-    t = tp_refunds[["claim_no", "amount", "insurer_paid_date", "refund_date", ROW]].assign(
+    t = tp_refunds[["claim_no", "amount", "insurer_paid_date", "refund_date", *ROW_META]].assign(
         insurer_paid_date=lambda f: _arrived(f["insurer_paid_date"], as_of),
         refunded=lambda f: _arrived(f["refund_date"], as_of).notna())
     keyed = t[t["claim_no"].notna()]
     grouped = keyed.groupby("claim_no", sort=False)
-    typed = grouped.agg(typed_paid=("insurer_paid_date", "min"), refunded=("refunded", "max"), _row=(ROW, "first"))
+    typed = grouped.agg(typed_paid=("insurer_paid_date", "min"), refunded=("refunded", "max"),
+                        **{meta: (meta, "first") for meta in ROW_META})
     typed["amount"] = grouped["amount"].sum(min_count=1)  # no amount typed on any row: unknown, not 0
     third = _present(claims, ["claim_no", "third_party"])
     third = third.loc[third["third_party"].fillna(False).astype(bool), "claim_no"].drop_duplicates()
@@ -236,11 +243,11 @@ def old_parts_unsigned(claims: pd.DataFrame, old_parts: pd.DataFrame, ctx: Conte
     """§4.3 step 8: a settled case whose old parts are still not signed for old_parts_days after
     settlement; one row per case, naming the parts."""
     as_of = _as_of(ctx)
-    unsigned = _present(old_parts, ["claim_no", "part", "signed", ROW])
+    unsigned = _present(old_parts, ["claim_no", "part", "signed", *ROW_META])
     unsigned = unsigned[~unsigned["signed"].fillna(False).astype(bool)]
     settled = _present(claims, ["claim_no", "insurer", "plate", "settled_date"]).drop_duplicates("claim_no")
     settled = settled[settled["settled_date"] <= as_of]  # an empty date compares False: not settled
-    merged = unsigned[["claim_no", "part", ROW]].merge(
+    merged = unsigned[["claim_no", "part", *ROW_META]].sort_values(ROW, kind="stable").merge(
         settled[["claim_no", "insurer", "plate", "settled_date"]], on="claim_no")
     merged["days_waiting"] = _days(as_of, merged["settled_date"])
     merged = merged[merged["days_waiting"] > ctx.thresholds.old_parts_days]
@@ -249,7 +256,7 @@ def old_parts_unsigned(claims: pd.DataFrame, old_parts: pd.DataFrame, ctx: Conte
                              for c in OLD_PARTS_COLUMNS})
     grouped = merged.groupby("claim_no", sort=False)
     cases = grouped.agg(insurer=("insurer", "first"), plate=("plate", "first"), settled_date=("settled_date", "first"),
-                        days_waiting=("days_waiting", "first"), _row=(ROW, "min"))
+                        days_waiting=("days_waiting", "first"), **{meta: (meta, "first") for meta in ROW_META})
     names: dict[str, list[str]] = {}  # one pass over the flagged parts; a groupby lambda costs ms per case
     for claim, part in zip(merged["claim_no"].tolist(), merged["part"].tolist()):
         if isinstance(part, str):

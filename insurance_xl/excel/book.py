@@ -5,10 +5,14 @@ the file reader would see (cells.py), so the open book (unsaved edits included) 
 the saved file. Writing: one `Range.value` per table, number formats set first
 (so an ID never turns into 1.1E+17), text starting with = + - @ kept as text.
 
-Works on any xlwings engine: desktop Excel when a button runs it, the remote engine in tests.
+Works on any xlwings engine: desktop Excel when a button runs it, the remote engine in tests. A sheet's
+list prints as the CLI's workbooks do (writing/sheet.py print_ready): landscape, one page wide, its header
+repeated on each page, a filter on the header. xlwings offers none of that but the print area, so desktop
+Excel gets it through COM (PageSetup, Range.AutoFilter); the remote engine goes without.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -197,6 +201,8 @@ def write_table(sheet: Any, frame: pd.DataFrame, columns: Sequence[OutColumn], t
                 freeze: bool = True, widths: bool = True) -> int:
     """A header row at `top` and one row per frame row below; returns the last row written.
 
+    `freeze`: this is the sheet's list: its header stays on screen, is repeated on each printed page
+    and carries the filter (one per sheet in Excel; the smaller tables below a list go without).
     `widths=False` leaves the column widths alone (a table written under 看板's fixed block)."""
     last = top + len(frame)
     for j, col in enumerate(columns, start=1):
@@ -213,6 +219,8 @@ def write_table(sheet: Any, frame: pd.DataFrame, columns: Sequence[OutColumn], t
     head.font.color = WHITE
     if freeze:
         freeze_rows(sheet, top)
+        print_setup(sheet, top)
+        filter_list(sheet, top, max(last, top + 1), len(columns))
     return last
 
 
@@ -235,6 +243,54 @@ def freeze_rows(sheet: Any, rows: int) -> None:
         window.FreezePanes = True
     except Exception:  # cosmetic: a list that scrolls its header away is still the right list
         log.debug("could not freeze the first %s rows of %s", rows, sheet.name, exc_info=True)
+
+
+XL_LANDSCAPE = 2  # XlPageOrientation.xlLandscape
+
+
+def print_setup(sheet: Any, header_row: int | None) -> None:
+    """Landscape, one page wide (as tall as it takes), `header_row` repeated on each printed page.
+
+    Desktop Excel only, through COM's PageSetup (xlwings' page_setup has the print area alone); with
+    PrintCommunication off meanwhile, as each PageSetup property otherwise waits for the printer
+    driver. The remote engine has no page set-up to give: the sheet prints as Excel's default.
+    """
+    if not _is_desktop(sheet):
+        log.debug("no page set-up for %s on the %s engine", sheet.name, sheet.book.app.engine.type)
+        return
+    app = sheet.book.app.api
+    try:
+        app.PrintCommunication = False
+    except Exception:  # noqa: BLE001  older Excel, macOS: set-up goes through slower, that is all
+        log.debug("PrintCommunication not available", exc_info=True)
+    try:
+        page = sheet.api.PageSetup
+        page.Orientation = XL_LANDSCAPE
+        page.Zoom = False  # FitToPages* apply only with Zoom off
+        page.FitToPagesWide = 1
+        page.FitToPagesTall = False  # as many pages tall as the list takes
+        if header_row:
+            page.PrintTitleRows = f"${header_row}:${header_row}"
+    except Exception:  # cosmetic, like freezing: the list is written, printing stays Excel's default
+        log.debug("could not set up printing of %s", sheet.name, exc_info=True)
+    finally:
+        with contextlib.suppress(Exception):
+            app.PrintCommunication = True
+
+
+def filter_list(sheet: Any, header_row: int, last_row: int, width: int) -> None:
+    """Excel's filter arrows on the list's header, over its rows (any earlier filter of the sheet,
+    from a previous press, is taken off first: a sheet has one). Desktop Excel through COM: xlwings'
+    AutoFilter only filters a range already filtered, and the remote engine's needs Office.js."""
+    if not _is_desktop(sheet):
+        log.debug("no filter for %s on the %s engine", sheet.name, sheet.book.app.engine.type)
+        return
+    try:
+        sheet.api.AutoFilterMode = False
+        # with a field and no criteria, Range.AutoFilter turns the arrows on (without, it toggles them)
+        sheet.range((header_row, 1), (last_row, width)).api.AutoFilter(1)
+    except Exception:  # noqa: BLE001  cosmetic: the list is there, unfiltered
+        log.debug("could not filter %s", sheet.name, exc_info=True)
 
 
 def _is_desktop(sheet: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..xlsx.save import save_workbook
 from .book import (BookInputError, board_as_of, board_month, board_text, book_context, excel_value, output_sheet,
-                   read_book, status, write_title)
+                   print_setup, read_book, status, write_title)
 from ..outputs import BOARD_SHEET, RECONCILE_SHEET
 from .layout import INSURER, STATEMENT
 
@@ -69,6 +69,7 @@ def reconcile_in(book: Any, today: dt.date, folder: Path) -> BookReconciliation:
     write_title(sheet, f"月末对账 · {insurer} · {month} · 评估日期 {ctx.as_of:%Y-%m-%d}")
     body = [[excel_value(line)] for line in lines] + ([[f"对账工作簿（双方签字用）：{workbook}"]] if workbook else [])
     sheet.range((3, 1)).value = body
+    print_setup(sheet, None)  # lines of text, no list: printed landscape, one page wide, no header to repeat
     sheet.activate()
     return BookReconciliation(result, lines, workbook)
 

@@ -65,7 +65,7 @@ def run_main_job(out: Path, *, seed: int, vehicles: int, today: dt.date, now: dt
     kpi = monthly_kpis(registers, ctx, month).to_json()
     yield f"{month} " + "，".join(f"{label} {percent(kpi[key])}" for key, label in RATES_SHOWN)
     flags = money_flags(registers, ctx)
-    yield f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx')}"
+    yield f"催款清单 {write_overdue_workbook(flags, ctx.settings, out / f'催款清单-{today:%Y%m%d}.xlsx', store)}"
     yield f"案件跟踪 {write_case_tracking(registers, ctx, out / f'案件跟踪-{today:%Y%m%d}.xlsx')}"
     for path in write_call_lists(call_lists(registers, ctx), out):
         yield f"续保提醒 {path}"

@@ -15,7 +15,14 @@ the new ones must all be there.
 `new_rows` is a DataFrame whose columns are register column keys (registers.py); values as the reader
 gives them (Timestamp dates, float money, booleans for 是/否, text). A column the sheet lacks gets a new
 header cell after the last one; a workbook without the register gets a new sheet named as declared.
-Rows go below the last row holding anything in the register's columns (a 合计 row stays where it is).
+Rows go below the last row holding anything in the register's columns. Where the clerk closes the
+register with a 合计 row (reading.recognise's totals labels, below the last register row), the new rows
+go above it: blank rows above the 合计 are filled first, then the 合计 row and everything below it move
+down as Excel's Insert Rows moves them (xlsx/shift.py: row and cell numbers, merged cells, drop-downs,
+conditional formats, filters, tables, hyperlinks, print areas, other sheets' formulas pointing there),
+and its sums grow over the new rows (`SUM(F3:F120)` → `SUM(F3:F122)`). Moved formulas lose their cached
+values, Excel's calcChain.xml is dropped and the workbook asks for a full recalculation on opening, so
+no spreadsheet shows the old total. The verification also checks the 合计 row is where it was moved.
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from ..xlsx.grids import load_grids
 from ..xlsx.splice import (SQREF, SheetXml, cell_value, grow_dimension, merge_row, new_sheet_parts, pick_style,
                            render_cell, stretch_match, stretch_tables, text_cell)
 from ..xlsx.parts import Styles, col_index, sheet_parts
+from ..xlsx.shift import RowShift, ask_full_recalculation, shift_defined_names, shift_other_sheet, shift_sheet
 from ..xlsx.save import atomic_write, verify_workbook, workbook_lock
 
 log = logging.getLogger(__name__)
@@ -131,9 +139,12 @@ def _append_rows(book: Path, register_key: str, frame: pd.DataFrame, sheet: str 
     with zipfile.ZipFile(book) as archive:
         infos = archive.infolist()
         data = {info.filename: archive.read(info) for info in infos}
+        sheets = sheet_parts(archive)
     date1904 = re.search(rb'date1904="(1|true)"', data.get("xl/workbook.xml", b"")) is not None
     styles = Styles(data["xl/styles.xml"].decode("utf-8") if "xl/styles.xml" in data else None)
     changed: dict[str, bytes] = {}
+    dropped: set[str] = set()
+    moved: RowShift | None = None
     try:
         if located.layout is None:
             position = {c.key: i for i, c in enumerate(reg.columns)}
@@ -143,7 +154,11 @@ def _append_rows(book: Path, register_key: str, frame: pd.DataFrame, sheet: str 
             added: tuple[str, ...] = ()
         else:
             part = located.part
-            written, added = _append_to_sheet(data, changed, part, located.layout, register_key, rows, styles, date1904)
+            closing = _trailing_totals(located)
+            written, added, moved, recalc = _append_to_sheet(data, changed, part, located.layout, register_key, rows, styles,
+                                                     date1904, closing)
+            if moved is not None:
+                _follow_moved_rows(data, changed, dropped, sheets, located.sheet, moved, recalc)
     except (KeyError, ValueError) as exc:  # a part missing or malformed: the workbook is damaged, not our data
         raise WorkbookUnreadable(book, f"工作簿结构已损坏，无法追加（{exc}）") from None
     if styles.added:
@@ -153,6 +168,8 @@ def _append_rows(book: Path, register_key: str, frame: pd.DataFrame, sheet: str 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w") as out:
             for info in infos:
+                if info.filename in dropped:
+                    continue
                 copy = zipfile.ZipInfo(info.filename, info.date_time)
                 copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
                 copy.create_system, copy.comment = info.create_system, info.comment
@@ -164,12 +181,14 @@ def _append_rows(book: Path, register_key: str, frame: pd.DataFrame, sheet: str 
         verify_workbook(tmp)
         with zipfile.ZipFile(tmp) as check:
             for info in infos:  # every part we did not mean to change is byte for byte the same
-                if info.filename not in changed and check.getinfo(info.filename).CRC != info.CRC:
+                if info.filename not in changed and info.filename not in dropped and check.getinfo(info.filename).CRC != info.CRC:
                     raise WorkbookUnreadable(tmp, f"写入后校验失败：{info.filename} 被改动")
         again = read_register(tmp, register_key, located.sheet)
         got = again.table["_row"].tolist()[-len(written):] if len(again.table) else []
         if len(again.table) != expected or got != list(written):
             raise WorkbookUnreadable(tmp, f"写入后校验失败：「{located.sheet}」应有 {expected} 行，读回 {len(again.table)} 行")
+        if moved is not None and moved.row(moved.at) not in again.layout.total_rows:
+            raise WorkbookUnreadable(tmp, f"写入后校验失败：「{located.sheet}」的合计行不在第 {moved.row(moved.at)} 行")
 
     made = atomic_write(book, write, keep_backup=keep_backup, verify=verify, now=now)
     log.info("appended %d rows to %s · %s", len(written), book.name, located.sheet)
@@ -183,9 +202,15 @@ def _values(rows: pd.DataFrame, register_key: str) -> list[dict[str, tuple[str, 
     return [{k: v for k, v in ((k, cell_value(val, kinds[k])) for k, val in rec.items()) if v} for rec in records]
 
 
+def _trailing_totals(located: RegisterSheet) -> int | None:
+    """The first 合计 row below the register's last row (the clerk's closing totals), if any."""
+    last = int(located.table["_row"].max()) if len(located.table) else located.layout.header_row
+    return min((r for r in located.layout.total_rows if r > last), default=None)
+
+
 def _append_to_sheet(data: dict[str, bytes], changed: dict[str, bytes], part: str, layout: SheetLayout,
-                     register_key: str, rows: pd.DataFrame, styles: Styles,
-                     date1904: bool) -> tuple[list[int], tuple[str, ...]]:
+                     register_key: str, rows: pd.DataFrame, styles: Styles, date1904: bool,
+                     closing: int | None) -> tuple[list[int], tuple[str, ...], RowShift | None, bool]:
     reg = REGISTERS[register_key]
     sheet = SheetXml(data[part].decode("utf-8"))
     p = sheet.prefix
@@ -207,7 +232,15 @@ def _append_to_sheet(data: dict[str, bytes], changed: dict[str, bytes], part: st
             added.append(name)
             header_cells[right] = text_cell(f"{column_letter(right)}{header}", f' s="{header_style}"' if header_style else "",
                                              name, p)
-    old_last = sheet.last_row_with_values(occupied, header)
+    moved, recalc = None, False
+    if closing is None:
+        old_last = sheet.last_row_with_values(occupied, header)
+    else:  # the new rows go above the 合计 row: it (and what is below it) moves down as far as needed
+        old_last = sheet.last_row_with_values(occupied, header, before=closing)
+        moved = RowShift(at=closing, by=max(0, old_last + len(rows) - closing + 1), top=header + 1,
+                         old_last=old_last, new_last=old_last + len(rows))
+        shifted, recalc = shift_sheet(sheet.xml, p, moved, layout.sheet, header)
+        sheet = SheetXml(shifted)
     above = sheet.styles_above(old_last + 1, set(col_of.values()), header)
     numbers = list(range(old_last + 1, old_last + 1 + len(rows)))
     new_rows: dict[int, str] = {}
@@ -227,10 +260,38 @@ def _append_to_sheet(data: dict[str, bytes], changed: dict[str, bytes], part: st
     xml = sheet.xml
     head, body, tail = xml[:sheet.body_start], xml[sheet.body_start:sheet.body_end], xml[sheet.body_end:]
     head = re.sub(rf'(<{p}dimension\b[^>]*?\bref=")([^"]*)(")',
-                  lambda m: m[1] + grow_dimension(m[2], new_last, right) + m[3], head, count=1)
-    tail = SQREF.sub(lambda m: stretch_match(m, header + 1, old_last, new_last), tail)
+                  lambda m: m[1] + grow_dimension(moved.refs(m[2]) if moved else m[2], new_last, right) + m[3],
+                  head, count=1)
+    if moved is None:  # (shift_sheet has moved and stretched the ranges already)
+        tail = SQREF.sub(lambda m: stretch_match(m, header + 1, old_last, new_last), tail)
     changed[part] = (head + body + tail).encode("utf-8")
-    stretch_tables(data, changed, part, header, old_last, new_last, old_right, right, added)
-    return numbers, tuple(added)
+    stretch_tables(data, changed, part, header, old_last, new_last, old_right, right, added, moved)
+    return numbers, tuple(added), moved, recalc
 
 
+def _follow_moved_rows(data: dict[str, bytes], changed: dict[str, bytes], dropped: set[str],
+                       sheets: list[tuple[str, str]], sheet: str, moved: RowShift, recalc: bool) -> None:
+    """What points at the moved rows from outside the sheet follows them: defined names (print areas,
+    filters), other sheets' formulas. Excel's calculation chain lists formula cells by address: it is
+    dropped (Excel rebuilds it; a stale one makes Excel "repair" the file), and the workbook asks for a
+    full recalculation since moved formulas lost their cached values."""
+    for name, part in sheets:
+        if name != sheet and part in data:
+            other = data[part].decode("utf-8")
+            m = re.search(r"<((?:\w+:)?)sheetData\b", other)
+            new, did = shift_other_sheet(other, m[1] if m else "", moved, sheet)
+            if did:
+                changed[part] = new.encode("utf-8")
+            recalc |= did
+    book = data["xl/workbook.xml"].decode("utf-8")
+    new_book = shift_defined_names(book, moved, sheet)
+    if recalc:
+        new_book = ask_full_recalculation(new_book)
+    if new_book != book:
+        changed["xl/workbook.xml"] = new_book.encode("utf-8")
+    if "xl/calcChain.xml" in data and (recalc or moved.by):
+        dropped.add("xl/calcChain.xml")
+        for name, pattern in (("xl/_rels/workbook.xml.rels", r"<(?:\w+:)?Relationship\b[^>]*?calcChain[^>]*?/>"),
+                              ("[Content_Types].xml", r"<(?:\w+:)?Override\b[^>]*?calcChain[^>]*?/>")):
+            text = changed.get(name, data[name]).decode("utf-8")
+            changed[name] = re.sub(pattern, "", text).encode("utf-8")

@@ -6,6 +6,9 @@ insurer's outstanding total. Then the other money flags, for the desk itself: �
 handed to the insurer), 核赔退回 (cases to resubmit), 手续费未收回 (write down in full unless 确认函),
 三者款待退 (typed or not), 旧件未签收; 汇总 closes with one line per list: how many, how much. No customer names: the list may
 leave the store, and the insurer finds a case by its 报案号 and plate.
+
+Every list row ends with 登记位置 (`保险公司案件交接单登记表!12`), linked to that row of the store workbook
+(row_links.py) when the store's path is given. Each list has its header frozen and a filter on it.
 """
 from __future__ import annotations
 
@@ -16,12 +19,14 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..core.claims import BANDS, MoneyFlags
 from ..core.commission_owed import SOURCE_POLICIES, write_down_total
 from ..registers import REGISTERS
 from ..settings import Settings
+from .row_links import PLACE, PLACE_HEADER, link_rows, with_places
 from .sheet import BORDER, DATE_FORMAT, MONEY_FORMAT, OutColumn, print_landscape, put, write_frame, write_title, print_ready
 from ..xlsx.save import save_workbook
 
@@ -30,6 +35,7 @@ NO_BAND = "未定损"  # a case whose claim has no 定损金额: its own line, s
 SUMMARY_SHEET = "汇总"
 BOLD = Font(bold=True)
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+Links = tuple[Path | None, Path | None] | None  # (the output's path, the store's): what row links need
 
 
 def _h(register: str, key: str) -> str:
@@ -72,15 +78,25 @@ def sheet_name(text: str, taken: set[str]) -> str:
     return name
 
 
-def _insurer_sheet(ws: Worksheet, insurer: str, cases: pd.DataFrame, settings: Settings, as_of: str) -> None:
+def _list(ws: Worksheet, frame: pd.DataFrame, columns: list[OutColumn], start_row: int, links: Links) -> int:
+    """The rows with their 登记位置 (linked to the store's row), the header frozen and filtered."""
+    columns = [*columns, OutColumn(PLACE, PLACE_HEADER, "@", 24)]
+    last = write_frame(ws, with_places(frame), columns, start_row=start_row)
+    link_rows(ws, frame, len(columns), start_row + 1, *links)
+    ws.auto_filter.ref = f"A{start_row}:{get_column_letter(len(columns))}{max(last, start_row + 1)}"
+    print_landscape(ws, start_row)
+    return last
+
+
+def _insurer_sheet(ws: Worksheet, insurer: str, cases: pd.DataFrame, settings: Settings, as_of: str,
+                   links: Links) -> None:
     columns = overdue_columns()
     write_title(ws, f"催款清单 · {insurer} · {settings.store} · 截至 {as_of}", len(columns))
     contact = settings.insurers[insurer].contact if insurer in settings.insurers else ""
     ws.cell(row=2, column=1, value=f"保险公司联系人：{contact}" if contact
             else f'保险公司联系人：（未设置，请在设置中填写 insurers."{insurer}".contact）')
     ws.cell(row=3, column=1, value=f"逾期案件 {len(cases)} 件，未回款合计 ¥{cases['outstanding'].sum():,.2f}")
-    last = write_frame(ws, cases, columns, start_row=5)
-    print_landscape(ws, 5)
+    last = _list(ws, cases, columns, 5, links)
     row = last + 2
     for j, text in enumerate(("案件分档", "件数", "未回款金额"), start=1):
         put(ws.cell(row=row, column=j), text).font = BOLD
@@ -115,6 +131,7 @@ def _summary(ws: Worksheet, flags: MoneyFlags, settings: Settings, sheets: dict[
                OutColumn("outstanding", "未回款合计", MONEY_FORMAT, 14), OutColumn("oldest", "最长逾期天数", "0", 12),
                OutColumn("contact", "联系人", None, 28)]
     last = write_frame(ws, frame, columns, start_row=3)
+    ws.auto_filter.ref = f"A3:{get_column_letter(len(columns))}{max(last, 4)}"  # not over the 合计 and lists below
     print_landscape(ws, 3)
     for j, key in enumerate([c.key for c in columns], start=1):
         if key in ("cases", *BANDS, "other", "outstanding"):
@@ -146,14 +163,22 @@ def _list_totals(ws: Worksheet, row: int, flags: MoneyFlags) -> None:
         put(ws.cell(row=row, column=4), note).border = BORDER
 
 
-def _flag_sheet(wb: Workbook, title: str, frame: pd.DataFrame, columns: list[OutColumn], as_of: str) -> None:
+def _flag_sheet(wb: Workbook, title: str, frame: pd.DataFrame, columns: list[OutColumn], as_of: str,
+                links: Links) -> None:
     ws = wb.create_sheet(title)
-    write_title(ws, f"{title} · 截至 {as_of} · {len(frame)} 项", len(columns))
-    write_frame(ws, frame, columns, start_row=3)
-    print_landscape(ws, 3)
+    write_title(ws, f"{title} · 截至 {as_of} · {len(frame)} 项", len(columns) + 1)
+    if links is None:  # 手续费未收回: a month may come from the policies, with no row of its own
+        write_frame(ws, frame, columns, start_row=3)
+        print_landscape(ws, 3)
+    else:
+        _list(ws, frame, columns, 3, links)
 
 
-def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
+def overdue_workbook(flags: MoneyFlags, settings: Settings, out: Path | None = None,
+                     store: Path | None = None) -> Workbook:
+    """The workbook; with `out` (where it will be saved) and `store` (the file or folder read), each
+    row's 登记位置 links to the store's row."""
+    links: Links = (out, store)
     as_of = f"{flags.as_of:%Y-%m-%d}"
     wb = Workbook()
     summary = wb.active
@@ -164,19 +189,19 @@ def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
     for insurer, cases in overdue.groupby(overdue["insurer"].fillna(""), sort=True):
         sheets[insurer] = sheet_name(insurer, taken)
         _insurer_sheet(wb.create_sheet(sheets[insurer]), insurer, cases.sort_values(["due_date", "claim_no"]),
-                       settings, as_of)
+                       settings, as_of, links)
     _summary(summary, flags, settings, sheets)
     money = lambda key, reg, col: OutColumn(key, _h(reg, col), MONEY_FORMAT, 13)  # noqa: E731
     _flag_sheet(wb, "结案未交接", flags.not_handed_over, [
         OutColumn("claim_no", _h("claims", "claim_no"), "@", 16), OutColumn("insurer", _h("claims", "insurer"), None, 12),
         OutColumn("plate", _h("claims", "plate"), "@", 11),
         OutColumn("settled_date", _h("claims", "settled_date"), DATE_FORMAT, 11),
-        OutColumn("days_waiting", "结案后天数", "0", 10), money("settled_amount", "claims", "settled_amount")], as_of)
+        OutColumn("days_waiting", "结案后天数", "0", 10), money("settled_amount", "claims", "settled_amount")], as_of, links)
     _flag_sheet(wb, "核赔退回", flags.returned, [
         OutColumn("claim_no", _h("payments", "claim_no"), "@", 16), OutColumn("insurer", _h("payments", "insurer"), None, 12),
         OutColumn("plate", _h("claims", "plate"), "@", 11),
         OutColumn("handover_date", _h("handovers", "handover_date"), DATE_FORMAT, 11),
-        money("amount_due", "payments", "amount_due"), OutColumn("band", "案件分档", None, 11)], as_of)
+        money("amount_due", "payments", "amount_due"), OutColumn("band", "案件分档", None, 11)], as_of, links)
     commission = flags.commission.assign(source=np.where(flags.commission["source"] == SOURCE_POLICIES,
                                                          "无结算记录(按保单)", "结算台账"))
     _flag_sheet(wb, "手续费未收回", commission, [
@@ -186,24 +211,27 @@ def overdue_workbook(flags: MoneyFlags, settings: Settings) -> Workbook:
         money("received_amount", "commission_settlements", "received_amount"),
         OutColumn("outstanding", "未收回金额(全额冲减利润)", MONEY_FORMAT, 22),
         OutColumn("source", "来源", None, 14),
-        OutColumn("confirmation_letter", _h("commission_settlements", "confirmation_letter"), None, 8)], as_of)
+        OutColumn("confirmation_letter", _h("commission_settlements", "confirmation_letter"), None, 8)], as_of, None)
     tp = flags.tp_refunds.assign(recorded_text=np.where(flags.tp_refunds["recorded"].astype(bool),
                                                         "已登记，未退款", "未登记（保险公司已回款）"))
     _flag_sheet(wb, "三者款待退", tp, [
         OutColumn("claim_no", _h("tp_refunds", "claim_no"), "@", 16),
         OutColumn("insurer_paid_date", _h("tp_refunds", "insurer_paid_date"), DATE_FORMAT, 12),
         OutColumn("days_waiting", "已等待天数", "0", 10), money("amount", "tp_refunds", "amount"),
-        OutColumn("recorded_text", "三者回款登记", None, 14)], as_of)
+        OutColumn("recorded_text", "三者回款登记", None, 14)], as_of, links)
     _flag_sheet(wb, "旧件未签收", flags.old_parts, [
         OutColumn("claim_no", _h("old_parts", "claim_no"), "@", 16), OutColumn("insurer", _h("claims", "insurer"), None, 12),
         OutColumn("plate", _h("claims", "plate"), "@", 11),
         OutColumn("settled_date", _h("claims", "settled_date"), DATE_FORMAT, 11),
-        OutColumn("days_waiting", "已等待天数", "0", 10), OutColumn("parts", _h("old_parts", "part"), None, 20)], as_of)
+        OutColumn("days_waiting", "已等待天数", "0", 10), OutColumn("parts", _h("old_parts", "part"), None, 20)], as_of,
+        links)
     return wb
 
 
-def write_overdue_workbook(flags: MoneyFlags, settings: Settings, path: str | Path) -> Path:
+def write_overdue_workbook(flags: MoneyFlags, settings: Settings, path: str | Path,
+                           store: str | Path | None = None) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_workbook(print_ready(overdue_workbook(flags, settings)), target, kind=OVERDUE_KIND)
+    book = overdue_workbook(flags, settings, target, Path(store) if store is not None else None)
+    save_workbook(print_ready(book), target, kind=OVERDUE_KIND)
     return target

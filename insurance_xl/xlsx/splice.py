@@ -10,6 +10,7 @@ from defusedxml import ElementTree as SafeET
 from .parts import column_letter
 from ..registers import Kind
 from .texts import text_for_cell
+from .shift import RowShift
 from .parts import MAIN, PKG_REL, REF, REL_NS, Styles, WORKSHEET_TYPE, attrs_of, col_index, resolve, split_ref
 
 
@@ -93,8 +94,10 @@ class SheetXml:
             self.rows.append(Row(last, rm.start(), rm.end(), rm[0]))
         self.by_number = {row.r: row for row in self.rows}
 
-    def last_row_with_values(self, columns: set[int], floor: int) -> int:
+    def last_row_with_values(self, columns: set[int], floor: int, before: int | None = None) -> int:
         for row in reversed(self.rows):
+            if before is not None and row.r >= before:
+                continue
             if row.r <= floor:
                 return floor
             if any(c in columns and has_value(x, self.prefix) for c, _, x in row.cells(self.prefix)):
@@ -210,9 +213,10 @@ def grow_dimension(ref: str, new_last: int, right: int) -> str:
 
 
 def stretch_tables(data: dict[str, bytes], changed: dict[str, bytes], part: str, header: int, old_last: int,
-                    new_last: int, old_right: int, right: int, added: list[str]) -> None:
+                    new_last: int, old_right: int, right: int, added: list[str], moved: RowShift | None = None) -> None:
     """Excel Tables on the sheet whose header is the register's header grow over the new rows (and
-    columns); a table with a totals row is left alone (its last row is the totals)."""
+    columns); a table with a totals row is left alone (its last row is the totals) unless the rows
+    moved (`moved`, a shift.RowShift: new rows went above the 合计 row), which every table follows."""
     rels_name = f"{PurePosixPath(part).parent}/_rels/{PurePosixPath(part).name}.rels"
     if rels_name not in data:
         return
@@ -224,10 +228,15 @@ def stretch_tables(data: dict[str, bytes], changed: dict[str, bytes], part: str,
         if name not in data:
             continue
         xml = data[name].decode("utf-8")
+        if moved is not None:  # every range of every table on the sheet follows the moved rows
+            xml = re.sub(r'(<(?:\w+:)?(?:table|autoFilter|sortState|sortCondition)\b[^>]*?\bref=")([^"]*)(")',
+                         lambda a: a[1] + moved.refs(a[2]) + a[3], xml)
         root = re.search(r"<((?:\w+:)?)table\b[^>]*>", xml)
         attrs = attrs_of(root[0]) if root else {}
         m = REF.match(attrs.get("ref", ""))
-        if not m or not m[3] or int(m[2]) != header or int(attrs.get("totalsRowCount", "0") or 0) > 0:
+        if not m or not m[3] or int(m[2]) != header or (moved is None and int(attrs.get("totalsRowCount", "0") or 0) > 0):
+            if xml != data[name].decode("utf-8"):
+                changed[name] = xml.encode("utf-8")
             continue
         p = root[1]
         grow_cols = added and col_index(m[3]) == old_right

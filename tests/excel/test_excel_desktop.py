@@ -15,7 +15,8 @@ from insurance_xl import cli
 from insurance_xl.excel import macros
 from insurance_xl.excel.layout import STATUS_ROW
 from insurance_xl.excel.results import OVERDUE_COLOR, VALIDATION_COLUMNS
-from insurance_xl.outputs import BOARD_SHEET, OVERDUE_SHEET, PHONE_SHEET, RECONCILE_SHEET, RESULTS_SHEET, SMS_SHEET
+from insurance_xl.outputs import (BOARD_SHEET, CASES_SHEET, FIRST_INSURANCE_SHEET, OVERDUE_SHEET, PHONE_SHEET,
+                                  RECONCILE_SHEET, RESULTS_SHEET, SMS_SHEET)
 from insurance_xl.registers import REGISTERS
 
 from tests.conftest import sample
@@ -47,6 +48,19 @@ def table(book, sheet: str, header_row: int) -> list[dict]:
         rows.append({h: values.get((r, j)) for j, h in enumerate(headers, start=1)})
         r += 1
     return rows
+
+
+LANDSCAPE_ONE_PAGE_WIDE = {"Orientation": 2, "Zoom": False, "FitToPagesWide": 1, "FitToPagesTall": False}
+
+
+def printed_as_list(book, sheet: str, header_row: int, rows: int) -> None:
+    """The list under `header_row` prints as the CLI's lists do and has Excel's filter on its header,
+    over its `rows` rows, all through COM (PrintCommunication given back to the printer afterwards)."""
+    written = store(book, sheet)
+    width = max(c for r, c in written.values if r == header_row)
+    assert written.page_setup == {**LANDSCAPE_ONE_PAGE_WIDE, "PrintTitleRows": f"${header_row}:${header_row}"}, sheet
+    assert written.autofilter == (header_row, 1, max(rows, 1) + 1, width), sheet
+    assert book.impl.print_communication[-1] is True
 
 
 def number(value: object) -> object:
@@ -104,6 +118,7 @@ def test_validate_on_desktop_lists_every_finding_of_validate_json(desktop, store
     assert (validation.errors, validation.warnings) == (expected["errors"], expected["warnings"])
     sheet = store(book, RESULTS_SHEET)
     assert sheet.frozen == (3, 0)  # the header row stays on screen, through the window as COM offers it
+    printed_as_list(book, RESULTS_SHEET, 3, len(rows))
     assert sheet.colors[(4, 1)] == "#FFC7CE"
 
 
@@ -119,6 +134,7 @@ def test_flag_overdue_on_desktop_lists_what_overdue_json_lists_and_colours_those
     coloured = sorted({r for (r, c), colour in handovers.colors.items() if colour == OVERDUE_COLOR})
     assert coloured == sorted(int(r) for r in flags.overdue["_row"])
     assert store(book, OVERDUE_SHEET).frozen == (3, 0)
+    printed_as_list(book, OVERDUE_SHEET, 3, len(rows))  # the filter stops above the band totals
 
 
 def test_renewal_calls_on_desktop_list_the_customers_of_calls_json(desktop, store_sheets):
@@ -130,6 +146,26 @@ def test_renewal_calls_on_desktop_list_the_customers_of_calls_json(desktop, stor
         rows = table(book, sheet, 3)
         assert sorted(r[archive] for r in rows) == sorted(c["archive_no"] for c in expected[method]), sheet
         assert store(book, sheet).frozen == (3, 0)
+        printed_as_list(book, sheet, 3, len(rows))
+    printed_as_list(book, FIRST_INSURANCE_SHEET, 3, len(table(book, FIRST_INSURANCE_SHEET, 3)))
+
+
+def test_case_tracking_on_desktop_prints_and_filters_the_case_list(desktop, store_sheets):
+    from insurance_xl.excel.cases import case_tracking_in
+
+    book = desktop(store_sheets)
+    case_tracking_in(book, LATER)
+    cases = table(book, CASES_SHEET, 3)
+    assert len(cases) > 10 and store(book, CASES_SHEET).frozen == (3, 0)
+    printed_as_list(book, CASES_SHEET, 3, len(cases))  # not over the insurers compared below it
+
+
+def test_pressing_a_button_again_leaves_one_filter_over_the_new_list(desktop, store_sheets):
+    book = desktop(store_sheets)
+    macros.validate_in(book, LATER)
+    store(book, RESULTS_SHEET).autofilter = (3, 1, 999, 9)  # the first press's, over a longer list
+    macros.validate_in(book, LATER)
+    printed_as_list(book, RESULTS_SHEET, 3, len(table(book, RESULTS_SHEET, 3)))
 
 
 def test_monthly_report_on_desktop_writes_the_report_the_cli_writes(desktop, store_sheets, tmp_path):
@@ -163,6 +199,7 @@ def test_reconcile_on_desktop_shows_the_summary_of_reconcile(desktop, store_shee
     shown = [values.get((r, 1)) for r in range(3, 3 + len(done.lines))]
     assert shown == [line for line in out.getvalue().splitlines() if not line.startswith("对账工作簿")]
     assert done.workbook is not None and done.workbook.exists()
+    assert store(book, RECONCILE_SHEET).page_setup == LANDSCAPE_ONE_PAGE_WIDE  # lines of text: no header, no filter
 
 
 def test_every_entry_point_runs_on_desktop_without_an_error_box(desktop, store_sheets, tmp_path, monkeypatch):
