@@ -36,7 +36,7 @@ class BenchStore:
 
 
 BIG_AS_OF = dt.date(2026, 11, 24)
-VEHICLES_PER_POLICY = 0.485  # demo stores hold about 2.07 policy rows per vehicle
+VEHICLES_PER_POLICY = 0.355  # demo stores hold about 2.8 policy rows per vehicle (交强险 and 商业险 apart)
 
 
 def store_file(policies: int = 100_000, seed: int = 11) -> Path:

@@ -56,6 +56,7 @@ _WEIGHTS: dict[Kind, tuple[float, ...]] = {
     Kind.CHOICE: (0.9, 0.07, 0.03),
 }
 NOTES = ("老客户", "已电话确认", "客户要求开专票", "续保送保养", "转介绍", "待补资料", "=见附件", "+86 微信联系", "-")
+SHEET_ROWS = 1_000_000  # data rows per sheet: Excel's 1,048,576 less a title block, a 合计 row and room
 TOTAL_ROW_LABELS = ("合计", "合计", "总计", "合 计")  # 合计 twice: the commonest
 _HALF = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz/.,-:"
 _FULLWIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in _HALF} | {"¥": "￥"})  # NFKC folds them back
@@ -197,8 +198,11 @@ def header_variants(reg: Register, column: Column) -> list[str]:
 
 
 def write_messy_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path, rng: np.random.Generator, *,
-                         store: str = "", forms: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> Path:
-    """Write the given register tables into one workbook, one sheet per register, messy like a clerk's.
+                         store: str = "", forms: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+                         sheet_rows: int = SHEET_ROWS) -> Path:
+    """Write the given register tables into one workbook, one sheet per register, messy like a clerk's;
+    a register longer than `sheet_rows` goes on as many sheets as it needs (Excel's sheets end at
+    row 1,048,576: a dealer group's register fills several, 客户管理统计明细表2 and on).
 
     `forms` may give, per register and column, the form index of every cell (default: drawn from
     `rng`, the common forms most often). Returns the path written (atomically, see xlsx/save.py).
@@ -206,11 +210,29 @@ def write_messy_workbook(tables: Mapping[str, pd.DataFrame], path: str | Path, r
     target = Path(path)
     sheets = []
     for key in [k for k in DATA_REGISTERS if k in tables]:
-        table = tables[key]
         chosen = (forms or {}).get(key, {})
-        sheets.append((REGISTERS[key].sheet, _sheet_xml(REGISTERS[key], table, rng, store, chosen)))
+        for n, (part, which) in enumerate(_sheet_parts(tables[key], sheet_rows)):
+            name = REGISTERS[key].sheet + (str(n + 1) if n else "")  # 客户管理统计明细表, …2, …3
+            picked = {k: np.asarray(v)[which] for k, v in chosen.items()}
+            sheets.append((name, _sheet_xml(REGISTERS[key], part, rng, store, picked)))
     atomic_write(target, lambda tmp: _write_package(tmp, sheets), verify=_verify_package)
     return target
+
+
+def _sheet_parts(table: pd.DataFrame, sheet_rows: int) -> list[tuple[pd.DataFrame, np.ndarray]]:
+    """The table in pieces of at most `sheet_rows` rows (in _row order), each renumbered to start
+    where the whole one starts (the gaps clerks leave are kept), with the positions it took."""
+    if len(table) <= sheet_rows:
+        return [(table, np.arange(len(table)))]
+    rows = table[ROW].to_numpy(dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    parts = []
+    for start in range(0, len(order), sheet_rows):
+        which = order[start:start + sheet_rows]
+        part = table.iloc[which].reset_index(drop=True)
+        part[ROW] = rows[which] - rows[which[0]] + rows[order[0]]
+        parts.append((part, which))
+    return parts
 
 
 def _sheet_xml(reg: Register, table: pd.DataFrame, rng: np.random.Generator, store: str,

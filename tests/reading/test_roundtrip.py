@@ -110,3 +110,20 @@ def test_a_demo_store_rewritten_in_every_messy_form_reads_back_to_the_same_value
         registers = read_store(path)
     assert registers.missing == ()
     assert_reads_back(tables, registers)
+
+
+def test_a_register_longer_than_a_sheet_goes_on_over_numbered_sheets_and_reads_back_whole(tmp_path):
+    """A dealer group's register outgrows Excel's 1,048,576 rows: the writer goes on on 客户管理统计明细表2,
+    …3 (here after 40 rows), and the reader puts the pieces back together, every row once."""
+    tables = demo_tables(7, 60, as_of=dt.date(2026, 11, 24))
+    policies = tables["policies"]
+    assert len(policies) > 80
+    path = write_messy_workbook(tables, tmp_path / "store.xlsx", np.random.default_rng(3), sheet_rows=40)
+    registers = read_store(path)
+    got = registers["policies"]
+    base = REGISTERS["policies"].sheet
+    pieces = -(-len(policies) // 40)
+    assert sorted(set(got[SHEET])) == sorted([base] + [f"{base}{n}" for n in range(2, pieces + 1)])
+    assert got.groupby(SHEET).size().max() == 40
+    assert sorted(got["archive_no"].dropna()) == sorted(policies["archive_no"].dropna())
+    assert [f.message for f in registers.findings if f.register == "policies"] == []
