@@ -101,8 +101,7 @@ def workbook_files(root: Path, skip_outputs: bool = True, notes: list[str] | Non
 def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Iterator[SheetRead | tuple[str, str]]:
     """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register.
     `on_grid` sees each register sheet's grid as the file holds it (before simple formulas are filled in)."""
-    check_workbook_file(file)
-    marked = cell_marks(file)
+    marked = cell_marks(file, unmarked=check_workbook_file(file))
     # Sheets are sorted out one at a time (memory stays one sheet deep), and their columns parsed
     # together, a batch of sheets at a time: a parser's fixed cost is paid once per batch, not per
     # sheet (a small workbook is one batch; a big sheet is a batch of its own).

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import zipfile
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,12 +34,15 @@ class Mark:
     value: str | None = None  # what the formula gives, when it is simple enough to know (=123, =DATE(y,m,d))
 
 
-def cell_marks(file: Path) -> dict[str, list[Mark]]:
-    """Sheet name → its error cells and formulas without a value (sheets holding none are left out)."""
+def cell_marks(file: Path, unmarked: Collection[str] = ()) -> dict[str, list[Mark]]:
+    """Sheet name → its error cells and formulas without a value (sheets holding none are left out).
+    `unmarked`: worksheet parts known to hold neither (safety.check_workbook_file's answer), not read."""
     found: dict[str, list[Mark]] = {}
     try:
         with zipfile.ZipFile(file) as archive:
             for name, part in sheet_parts(archive):
+                if part in unmarked:
+                    continue
                 xml = archive.read(part)
                 marks = []
                 for cell in _cells_around(xml, b't="e"'):

@@ -39,12 +39,15 @@ _DTD_MARKERS = (b"<!DOCTYPE",)  # entity definitions can only live inside one
 _LOCAL_HEADER = struct.Struct("<4s5H3I2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 # Cell references, read the quick way: Excel, LibreOffice, openpyxl and XlsxWriter all write
-# <c r="B7" ...>. Only references that can widen the grid are captured — two or more letters (column
-# AA onwards) or six or more digits (row 100000 onwards) — so an ordinary register costs one fast scan
-# and no matches. A cell written any other way (no r, r not first, single quotes, a namespace prefix)
-# is odd: the reader places it after the previous one, so the quick bound does not hold and the part
-# is measured exactly (_place_cells) instead.
-_CELL_TAG = re.compile(rb'<c(?: r="((?=[A-Za-z]{2}|[A-Za-z]?\d{6})[A-Za-z]*\d*)"|(?! r=")([\s>/]))')
+# <c r="B7" ...>, measured as each window of the part streams past (SheetExtent.take). A cell written
+# any other way (no r, r not first, single quotes, a namespace prefix) is odd: the reader places it
+# after the previous one, so the quick bound does not hold and the part is measured exactly
+# (_place_cells) instead.
+# Only references that can widen the grid are looked at: six or more digits (row 100000 on) for the
+# far row, two or more letters (column AA on) for the far column.
+_FAR_ROW = re.compile(rb'<c r="[A-Za-z]*(\d{6,})"')
+_FAR_COLUMN = re.compile(rb'<c r="([A-Za-z]{2,})\d*"')
+_ODD_CELL = re.compile(rb'<c(?! r=")[\s>/]')  # a cell without its reference: placed by its position
 _PREFIXED_CELL = re.compile(rb":c[\s>/]")
 _NEAR_ROWS = 99_999  # what a sheet without a six-digit reference can reach
 _NEAR_COLUMNS = 26  # what a sheet without a two-letter reference can reach
@@ -69,8 +72,10 @@ def _hint(setting: str, value: int) -> str:
     return f"；确属正常的大文件，可在设置文件的 [limits] 中调高 {setting}（当前 {value}）"
 
 
-def check_workbook_file(path: Path) -> None:
-    """Raise WorkbookUnreadable unless `path` looks like a sound, reasonably sized xlsx/xlsm."""
+def check_workbook_file(path: Path) -> frozenset[str]:
+    """Raise WorkbookUnreadable unless `path` looks like a sound, reasonably sized xlsx/xlsm.
+    Returns the worksheet parts that hold no error value and no formula: cell_marks, which looks
+    for those, need not inflate them a second time (a dealer group's sheets are gigabytes of XML)."""
     if not path.exists():
         raise WorkbookUnreadable(path, "文件不存在")
     if not path.is_file():
@@ -94,7 +99,7 @@ def check_workbook_file(path: Path) -> None:
         raise WorkbookUnreadable(path, "不是 xlsx 文件（内容不是 zip 包，可能是改了扩展名的 CSV 或文本文件）")
     try:
         with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
-            _check_archive(path, archive, raw)
+            return _check_archive(path, archive, raw)
     except WorkbookUnreadable:
         raise
     except zipfile.BadZipFile as exc:
@@ -113,7 +118,7 @@ def _contains(fh, needle: bytes) -> bool:
     return False
 
 
-def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> None:
+def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> frozenset[str]:
     entries = archive.infolist()
     if len(entries) > _limits.entries:
         raise WorkbookUnreadable(path, f"zip 包内文件过多（{len(entries)} 个，上限 {_limits.entries}）"
@@ -138,6 +143,7 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> None:
     for entry in entries:  # every part has passed its checks: sheet names can be looked up
         if extents.get(entry.filename) is not None:
             _check_extent(path, archive, raw, entry, extents[entry.filename])
+    return frozenset(name for name, extent in extents.items() if extent is not None and not extent.marked)
 
 
 @dataclass
@@ -145,10 +151,9 @@ class SheetExtent:
     """How far a worksheet part's cell references reach, measured while it streams past."""
 
     far_row: int = 0
-    far_row_ref: str = ""
     far_column: int = 0
-    far_column_ref: str = ""
     odd_cells: bool = False
+    marked: bool = False  # holds an error value (t="e") or a formula (<f>): see cell_marks.py
 
     def bounding_cells(self) -> int:
         return max(self.far_row, _NEAR_ROWS) * max(self.far_column, _NEAR_COLUMNS)
@@ -159,20 +164,18 @@ class SheetExtent:
 
     def take(self, window: bytes) -> None:
         """Measure a window of the part (a reference split across two chunks is seen whole in the
-        window that overlaps them; seeing one twice does not change a maximum)."""
+        window that overlaps them; seeing one twice does not change a maximum). A dealer group's
+        register has tens of millions of references: they are found by the regular-expression engine
+        and compared by C loops (findall, map, max); only distinct column letters reach Python."""
         last = len(window) - 8  # a tag cut by the window's end is judged whole in the next window
-        for match in _CELL_TAG.finditer(window):
-            if match[2] is not None:
-                self.odd_cells = self.odd_cells or match.start() < last
-                continue
-            ref = match[1].decode("ascii")
-            row, column = _ref_position(ref)
-            if row > self.far_row:
-                self.far_row, self.far_row_ref = row, ref
-            if column > self.far_column:
-                self.far_column, self.far_column_ref = column, ref
+        if not self.marked:
+            self.marked = b't="e"' in window or b"<f" in window
         if not self.odd_cells:
-            self.odd_cells = any(m.start() < last for m in _PREFIXED_CELL.finditer(window))
+            self.odd_cells = any(m.start() < last for m in _ODD_CELL.finditer(window)) \
+                or any(m.start() < last for m in _PREFIXED_CELL.finditer(window))
+        self.far_row = max(self.far_row, max(map(int, _FAR_ROW.findall(window)), default=0))
+        for letters in set(_FAR_COLUMN.findall(window)):
+            self.far_column = max(self.far_column, _ref_position(letters.decode("ascii"))[1])
 
 
 def _ref_position(ref: str) -> tuple[int, int]:
