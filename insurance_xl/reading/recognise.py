@@ -99,10 +99,16 @@ def drop_repeated(items: list[SheetRead]) -> tuple[list[SheetRead], list[Finding
     kept: list[int] = []
     digests: dict[int, np.ndarray] = {}
     warnings: list[Finding] = []
+
+    def digest(i: int) -> np.ndarray:  # hashing every column of a million rows takes seconds: only when asked
+        if i not in digests:
+            digests[i] = row_digests(items[i])
+        return digests[i]
+
     for i in order:
         item = items[i]
-        digests[i] = row_digests(item) if len(item.table) else np.zeros(0, dtype="uint64")
-        twin = next((k for k in kept if len(item.table) and np.isin(digests[i], digests[k]).all()), None)
+        maybe = [k for k in kept if len(item.table) and _may_repeat(item, items[k])]
+        twin = next((k for k in maybe if np.isin(digest(i), digest(k)).all()), None)
         if twin is None:
             kept.append(i)
             continue
@@ -116,6 +122,19 @@ def drop_repeated(items: list[SheetRead]) -> tuple[list[SheetRead], list[Finding
             related=(Location(other.workbook, other.sheet, None),),
         ))
     return [items[i] for i in sorted(kept)], warnings
+
+
+def _may_repeat(item: SheetRead, other: SheetRead, sample: int = 32) -> bool:
+    """A quick test that must pass for `item` to repeat `other`'s rows: a few of its first key's values,
+    spread over the sheet, are all among `other`'s (a dealer group's register split over two sheets
+    fails it at once, without hashing either sheet)."""
+    key = REGISTERS[item.layout.register].keys[0]
+    values = item.table[key].dropna()
+    if values.empty:
+        return True
+    picked = values.iloc[np.linspace(0, len(values) - 1, min(sample, len(values))).astype(int)].unique()
+    theirs = other.table[key]
+    return set(theirs[theirs.isin(picked)].unique()) >= set(picked)
 
 
 def complete(item: SheetRead, reg: Register) -> bool:
