@@ -31,6 +31,7 @@ from ..xlsx.save import BACKUP_DIR
 from ..xlsx.safety import WORKBOOK_SUFFIXES, check_workbook_file
 from ..xlsx.grids import load_grids
 from ..xlsx.cell_marks import cell_marks
+from ..xlsx.sheet_checks import SheetChecks
 from .cache import read_through
 from .clerk_values import EXPECTED, KIND_RULE
 from .marked_cells import fill_simple, mark_findings
@@ -101,28 +102,32 @@ def workbook_files(root: Path, skip_outputs: bool = True, notes: list[str] | Non
 def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Iterator[SheetRead | tuple[str, str]]:
     """Each sheet of one workbook as a SheetRead, or (workbook, sheet) when it holds no register.
     `on_grid` sees each register sheet's grid as the file holds it (before simple formulas are filled in)."""
-    marked = cell_marks(file, unmarked=check_workbook_file(file))
-    # Sheets are sorted out one at a time (memory stays one sheet deep), and their columns parsed
-    # together, a batch of sheets at a time: a parser's fixed cost is paid once per batch, not per
-    # sheet (a small workbook is one batch; a big sheet is a batch of its own).
-    batch: list[tuple[_Sorted, list] | tuple[str, str]] = []
-    cells = 0
-    for sheet, grid, col_offsets in _load_grids(file):
-        raw_grid, raw_offsets = grid, col_offsets
-        marks = marked.get(sheet, [])
-        if marks:
-            grid, col_offsets = fill_simple(grid, col_offsets, marks)
-        found = _sort_grid(grid, name, sheet, col_offsets)
-        if found is not None:
-            if on_grid is not None:
-                on_grid(sheet, raw_grid, raw_offsets)
-            batch.append((found, marks))
-            cells += grid.size
-        elif grid.notna().to_numpy().any():
-            batch.append((name, sheet))
-        if cells >= BATCH_CELLS:
-            yield from _parse_batch(batch)
-            batch, cells = [], 0
+    checks = SheetChecks(file)  # every sheet checked before it is parsed, the next one while it is
+    try:
+        # Sheets are sorted out one at a time (memory stays one sheet deep), and their columns parsed
+        # together, a batch of sheets at a time: a parser's fixed cost is paid once per batch, not per
+        # sheet (a small workbook is one batch; a big sheet is a batch of its own).
+        batch: list[tuple[_Sorted, list] | tuple[str, str]] = []
+        cells = 0
+        for sheet, grid, col_offsets in load_grids(file, skip=OWN_SHEETS, before=checks.wait):
+            raw_grid, raw_offsets = grid, col_offsets
+            marks = cell_marks(file, only=[sheet]).get(sheet, []) if checks.marked(sheet) else []
+            if marks:
+                grid, col_offsets = fill_simple(grid, col_offsets, marks)
+            found = _sort_grid(grid, name, sheet, col_offsets)
+            if found is not None:
+                if on_grid is not None:
+                    on_grid(sheet, raw_grid, raw_offsets)
+                batch.append((found, marks))
+                cells += grid.size
+            elif grid.notna().to_numpy().any():
+                batch.append((name, sheet))
+            if cells >= BATCH_CELLS:
+                yield from _parse_batch(batch)
+                batch, cells = [], 0
+        checks.finish()
+    finally:
+        checks.close()
     yield from _parse_batch(batch)
 
 

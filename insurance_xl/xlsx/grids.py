@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import zipfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -45,20 +45,23 @@ class Sheets:
             self.names: list[str] = list(self._reader.sheet_names)
 
     def grids(self, only: Collection[str] | None = None, skip: Collection[str] = (),
-              rows: int | None = None) -> Iterator[Grid]:
+              rows: int | None = None, before: Callable[[str], None] | None = None) -> Iterator[Grid]:
         """Each sheet (those named in `only`, in the workbook's order; none of `skip`) as its grid
         of cell texts: row i is Excel row i + 1, and only columns holding something are kept, with
-        their offsets (0 = column A). With `rows`, the first rows only."""
+        their offsets (0 = column A). With `rows`, the first rows only. `before(sheet)` is called
+        before a sheet is parsed (sheet_checks.SheetChecks.wait)."""
         for name in [n for n in self.names if n not in skip and (only is None or n in only)]:
+            if before is not None:
+                before(name)
             with _reading(self.file):
                 grid, offsets = _grid(self._reader, name, rows)
             yield name, grid, offsets
 
 
 def load_grids(file: Path, only: Collection[str] | None = None, skip: Collection[str] = (),
-               rows: int | None = None) -> Iterator[Grid]:
+               rows: int | None = None, before: Callable[[str], None] | None = None) -> Iterator[Grid]:
     """Sheets(file).grids(...): the file is opened at the call, not when the first grid is asked for."""
-    return Sheets(file).grids(only, skip, rows)
+    return Sheets(file).grids(only, skip, rows, before)
 
 
 def _grid(reader, name: str, rows: int | None) -> tuple[pd.DataFrame, list[int]]:

@@ -8,10 +8,12 @@ hostile-file corpus in tests/test_corpus.py exercises every rule. SECURITY.md ex
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +77,22 @@ def _hint(setting: str, value: int) -> str:
 def check_workbook_file(path: Path) -> frozenset[str]:
     """Raise WorkbookUnreadable unless `path` looks like a sound, reasonably sized xlsx/xlsm.
     Returns the worksheet parts that hold no error value and no formula: cell_marks, which looks
-    for those, need not inflate them a second time (a dealer group's sheets are gigabytes of XML)."""
+    for those, need not inflate them a second time (a dealer group's sheets are gigabytes of XML).
+    (sheet_checks.SheetChecks does the same for a reader parsing sheet by sheet, the sheets ahead.)"""
+    check_file(path)
+    with translated(path), zipfile.ZipFile(path) as archive, path.open("rb") as raw:
+        extents = {}
+        for entry in check_entries(path, archive):
+            if not entry.is_dir():
+                extents[entry.filename] = scan_part(path, raw, entry)
+        for name, extent in extents.items():  # every part has passed its checks: sheet names can be looked up
+            if extent is not None:
+                check_extent(path, archive, raw, archive.getinfo(name), extent)
+        return frozenset(name for name, extent in extents.items() if extent is not None and not extent.marked)
+
+
+def check_file(path: Path) -> None:
+    """The checks made before the file is opened as a zip: it is there, named, sized and shaped as one."""
     if not path.exists():
         raise WorkbookUnreadable(path, "文件不存在")
     if not path.is_file():
@@ -97,9 +114,13 @@ def check_workbook_file(path: Path) -> frozenset[str]:
             raise WorkbookUnreadable(path, "这是旧版 .xls 格式（只是扩展名为 .xlsx），请在 Excel 中另存为 .xlsx")
     if not head.startswith(b"PK"):
         raise WorkbookUnreadable(path, "不是 xlsx 文件（内容不是 zip 包，可能是改了扩展名的 CSV 或文本文件）")
+
+
+@contextlib.contextmanager
+def translated(path: Path) -> Iterator[None]:
+    """What reading the zip raises, as the one WorkbookUnreadable a clerk sees."""
     try:
-        with zipfile.ZipFile(path) as archive, path.open("rb") as raw:
-            return _check_archive(path, archive, raw)
+        yield
     except WorkbookUnreadable:
         raise
     except zipfile.BadZipFile as exc:
@@ -118,7 +139,9 @@ def _contains(fh, needle: bytes) -> bool:
     return False
 
 
-def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> frozenset[str]:
+def check_entries(path: Path, archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The zip's directory checked (entries, declared sizes, the parts every workbook has, no zip
+    encryption, Excel's compression only): its entries, to be scanned one by one (scan_part)."""
     entries = archive.infolist()
     if len(entries) > _limits.entries:
         raise WorkbookUnreadable(path, f"zip 包内文件过多（{len(entries)} 个，上限 {_limits.entries}）"
@@ -136,14 +159,7 @@ def _check_archive(path: Path, archive: zipfile.ZipFile, raw) -> frozenset[str]:
     for entry in entries:
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise WorkbookUnreadable(path, f"{entry.filename} 使用了 Excel 不用的压缩方式（{entry.compress_type}），已拒绝")
-    extents = {}
-    for entry in entries:
-        if not entry.is_dir():
-            extents[entry.filename] = _scan_part(path, raw, entry)
-    for entry in entries:  # every part has passed its checks: sheet names can be looked up
-        if extents.get(entry.filename) is not None:
-            _check_extent(path, archive, raw, entry, extents[entry.filename])
-    return frozenset(name for name, extent in extents.items() if extent is not None and not extent.marked)
+    return entries
 
 
 @dataclass
@@ -188,7 +204,7 @@ def _ref_position(ref: str) -> tuple[int, int]:
     return (int(digits) if digits else 0), column
 
 
-def _scan_part(path: Path, raw, entry: zipfile.ZipInfo) -> SheetExtent | None:
+def scan_part(path: Path, raw, entry: zipfile.ZipInfo, stop: Callable[[], bool] | None = None) -> SheetExtent | None:
     """Inflate one part from its raw bytes, checking as it streams:
 
     - it inflates to exactly its declared size with the declared CRC (a header that lies about the
@@ -202,6 +218,8 @@ def _scan_part(path: Path, raw, entry: zipfile.ZipInfo) -> SheetExtent | None:
     produced, crc = 0, 0
     tail, markers, extent = b"", None, None
     for chunk in _inflate(path, raw, entry):
+        if stop is not None and stop():  # the reader gave up on the workbook: no verdict is wanted
+            return None
         produced += len(chunk)
         if produced > entry.file_size:
             raise WorkbookUnreadable(path, f"{entry.filename} 解压后的大小与声明不符（超过声明的 "
@@ -271,7 +289,7 @@ def allowed_cells(part_bytes: int) -> int:
     return min(_limits.sheet_cells, max(SHEET_CELLS_FLOOR, part_bytes))
 
 
-def _check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipInfo, extent: SheetExtent) -> None:
+def check_extent(path: Path, archive: zipfile.ZipFile, raw, entry: zipfile.ZipInfo, extent: SheetExtent) -> None:
     allowed = allowed_cells(entry.file_size)
     if not extent.needs_placing(allowed):
         return
