@@ -72,7 +72,7 @@ def policies_file(rows: int, seed: int = 7) -> Path:
             "commission": rng.choice(_MONEY_FORMS)(round(commercial * 0.25 + compulsory * 0.04, 2)),
             "clerk": rng.choice(("周敏", "吴静", "郑洁")),
         }
-        ws.append([values[k] for k in keys])
+        ws.append([values.get(k) for k in keys])  # revision 2's columns this generator leaves empty
     ws.append(["合计"])
     tmp = path.with_suffix(".tmp.xlsx")
     wb.save(tmp)
