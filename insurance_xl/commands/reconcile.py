@@ -12,7 +12,9 @@ from ..writing.reconciliation_book import reconciliation_json, reconciliation_wo
 from ..xlsx.grids import Sheets
 from ..xlsx.safety import check_workbook_file
 from ..xlsx.save import save_workbook
-from .common import EXIT_DATA_ERRORS, CommandSpec, add_store_args, emit_json, finish, load, parse_month, say
+from .common import EXIT_DATA_ERRORS, CommandSpec, add_store_args, data_errors, emit_json, finish, load, parse_month, say
+
+RECONCILED = {"policies": None}  # what a reconciliation's figures rest on (commands/common.Uses)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -47,9 +49,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if unreadable:
             sys.stderr.write(f"insurance-xl: 对账单有 {len(unreadable)} 个无法识别的值（{unreadable[0]}），不能锁定\n")
             return EXIT_DATA_ERRORS
+        ours = data_errors(registers, RECONCILED)  # a lock is for good: never on figures resting on unreadable cells
+        if ours:
+            sys.stderr.write(f"insurance-xl: 本店登记表中有 {len(ours)} 处无法读取的值（如 {ours[0]}），不能锁定；"
+                             f"请用 insurance-xl validate 查看并改正后再锁定\n")
+            return EXIT_DATA_ERRORS
         recorded = record_lock(args.path, registers, result, ctx.as_of, append_register_rows, payload)
     payload["lock"] = lock_json(result, recorded)
-    code = finish(registers, {"policies": None}, payload)
+    code = finish(registers, RECONCILED, payload)
     if args.out:
         save_workbook(reconciliation_workbook(result.rec, result.statement, ctx.settings.store,
                                               change_lines(result) if result.status == "changed" else None),

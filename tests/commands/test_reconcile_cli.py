@@ -192,3 +192,22 @@ def test_demo_month_end_reconciles_last_month_of_every_partner(tmp_path):
     assert all(output_kind(p) == "reconciliation" for p in tmp_path.glob("*.xlsx"))
     assert len(list((tmp_path / "statements").glob("*.xlsx"))) == 3
     assert all("金额差异 1，仅本店 2，仅保险公司 2，重复 1，建议匹配 1" in line for line in lines[1:])
+
+
+def test_lock_is_refused_while_the_store_holds_unreadable_values_and_nothing_is_written(capsys, tmp_path):
+    """A lock is for good: a month is never locked on figures resting on a cell nobody can read (a
+    手续费 typed as 十二元); the reconciliation itself still prints, with exit 1."""
+    store = tmp_path / "store.xlsx"
+    book = load_workbook(sample("store.xlsx"))
+    sheet = book["客户管理统计明细表"]
+    column = next(c.column for c in sheet[3] if c.value == "手续费")
+    sheet.cell(row=4, column=column, value="十二元")
+    book.save(store)
+    before = store.read_bytes()
+    code = main(["reconcile", str(store), "--settings", str(sample("settings.toml")), "--as-of", "2026-11-24",
+                 "--month", "2026-10", "--insurer", "人保财险", "--statement", str(sample("statement.xlsx")), "--lock"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "不能锁定" in err and "十二元" in err
+    assert store.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.xlsx"]  # no backup, no lock snapshot
