@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from ..reading.columns import Cells, ColumnTexts
 from ..reading.clerk_values import NUMBER_AMOUNTS, reader_text
+from ..xlsx.grids import INVISIBLE
 
 # What xlwings' remote engine turns into a datetime (_xlremote.datetime_pattern) and into None
 _JSON_DATETIME = re.compile(r"^[0-9]{4}-(?:1[0-2]|0[1-9])-(?:3[01]|0[1-9]|[12][0-9])T(?:2[0-3]|[01][0-9]):[0-5][0-9]:"
@@ -232,7 +233,11 @@ def _column_texts(column: np.ndarray, json_dates: bool) -> pa.Array:
 
 
 def _clean_texts(texts: pa.Array, json_dates: bool) -> pa.Array:
-    """Texts as reader_text leaves them: blank ones empty; with `json_dates`, the remote engine's reading."""
+    """Texts as reader_text leaves them: blank ones empty; with `json_dates`, the remote engine's reading.
+    Characters nobody sees (grids.INVISIBLE: zero-width spaces pasted from insurers' web systems) go,
+    as the file reader removes them: a button reads the open book as the command line reads the file."""
+    if pc.any(pc.match_substring_regex(texts, INVISIBLE)).as_py():
+        texts = pc.replace_substring_regex(texts, INVISIBLE, "")
     empty = pc.equal(pc.utf8_trim(texts, characters=_python_whitespace()), "")
     if json_dates:
         empty = pc.or_(empty, pc.is_in(texts, value_set=pa.array(_XL_ERRORS)))

@@ -115,3 +115,18 @@ def test_a_text_is_found_in_the_cells_holding_it_and_nowhere_else(cells):
     for text in ("计", "合", "合计"):
         expected = [isinstance(v, str) and text in v for (v,) in cells]
         assert book.containing(0, rows, text).tolist() == expected, text
+
+
+def test_characters_nobody_sees_are_removed_from_an_open_book_as_from_the_file(tmp_path):
+    """A zero-width space pasted into a 报案号 reads as the file reader reads it: gone, and a cell holding
+    only such characters is empty; the same claim then counts once on both paths."""
+    from tests.conftest import make_workbook
+
+    rows = [["报案号", "报案日期", "车牌号"], ["BA\u200b1", "2026-10-01", "京A\ufeff1"], ["\u200b\u200d", "2026-10-02", "京A2"]]
+    from_book = read_grid(BookCells(rows), "store.xlsx", "客户出险统计表")
+    from insurance_xl.reading.store import read_store
+
+    from_file = read_store(make_workbook(tmp_path / "store.xlsx", {"客户出险统计表": rows}))["claims"]
+    assert from_book.table["claim_no"].tolist()[0] == "BA1" == from_file["claim_no"].tolist()[0]
+    assert from_book.table["plate"].tolist()[0] == "京A1" == from_file["plate"].tolist()[0]
+    assert pd.isna(from_book.table["claim_no"].iloc[1]) and pd.isna(from_file["claim_no"].iloc[1])
