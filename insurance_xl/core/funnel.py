@@ -24,9 +24,9 @@ from ..settings import Context
 from ..tables import Registers, json_records
 from .months import month_number
 from .periods import NAT, policy_periods, row_days
+from .renewals import UNASSIGNED  # one label for vehicles no 出单员 answers for, as on the call lists
 from .vehicles import VehicleIndex, vehicle_index
 
-UNASSIGNED = "未分配"
 FUNNEL_COLUMNS = ("clerk", "due", "quoted", "renewed", "quote_rate", "close_rate")
 FUNNEL_LABELS = {"clerk": "出单员", "due": "应联系车辆", "quoted": "已报价", "renewed": "已续保",
                  "quote_rate": "报价率", "close_rate": "成交率"}
