@@ -14,9 +14,9 @@ import pandas as pd
 
 from ..core.claim_cases import DONE, WITHDRAWN
 from ..outputs import CASES_SHEET
-from ..registers import REGISTERS
 from ..settings import Context
-from ..writing.sheet import DATE_FORMAT, MONEY_FORMAT, PERCENT_FORMAT, OutColumn
+from ..writing.cases_book import case_columns, insurer_columns
+from ..writing.sheet import OutColumn
 from .book import book_context, output_sheet, read_book, status, write_table, write_title
 
 CASE_REGISTERS = ("claims", "handovers", "payments", "old_parts", "tp_refunds")
@@ -36,26 +36,17 @@ def case_tracking_in(book: Any, today: dt.date) -> Any:
     return cases, insurers, adjuster_comparison(cases)
 
 
-def _h(register: str, key: str) -> str:
-    return REGISTERS[register].column(key).header
+def _picked(columns: list[OutColumn], keys: tuple[str, ...]) -> list[OutColumn]:
+    """Some of the CLI workbook's columns (writing/cases_book.py), in this order: one header, format
+    and width for each, whichever face writes it."""
+    by_key = {c.key: c for c in columns}
+    return [by_key[key] for key in keys]
 
 
-CASE_COLUMNS = [
-    OutColumn("step", "等待环节", None, 9), OutColumn("days_waiting", "已等待天数", "0", 9),
-    OutColumn("claim_no", _h("claims", "claim_no"), "@", 16), OutColumn("plate", _h("claims", "plate"), "@", 11),
-    OutColumn("insurer", _h("claims", "insurer"), None, 11), OutColumn("adjuster", _h("claims", "adjuster"), None, 8),
-    OutColumn("report_date", _h("claims", "report_date"), DATE_FORMAT, 11),
-    OutColumn("settled_date", _h("claims", "settled_date"), DATE_FORMAT, 11),
-    OutColumn("handover_date", _h("handovers", "handover_date"), DATE_FORMAT, 11),
-    OutColumn("paid_date", _h("payments", "paid_date"), DATE_FORMAT, 11),
-    OutColumn("refund_date", _h("tp_refunds", "refund_date"), DATE_FORMAT, 11),
-    OutColumn("outstanding", "未回款金额", MONEY_FORMAT, 12),
-]
-INSURER_COLUMNS = [
-    OutColumn("insurer", _h("claims", "insurer"), None, 9), OutColumn("cases", "案件数", "0", 9),
-    OutColumn("avg_days_to_pay", "平均回款天数", "0.0", 16), OutColumn("overdue_share", "逾期率", PERCENT_FORMAT, 11),
-    OutColumn("returned_share", "核赔退回率", PERCENT_FORMAT, 11), OutColumn("outstanding", "未回款金额", MONEY_FORMAT, 11),
-]
+CASE_COLUMNS = _picked(case_columns(), ("step", "days_waiting", "claim_no", "plate", "insurer", "adjuster", "report_date",
+                                        "settled_date", "handover_date", "paid_date", "refund_date", "outstanding"))
+INSURER_COLUMNS = _picked(insurer_columns(), ("insurer", "cases", "avg_days_to_pay", "overdue_share", "returned_share",
+                                              "outstanding"))
 
 
 def write_cases(book: Any, cases: pd.DataFrame, insurers: pd.DataFrame, ctx: Context) -> None:
