@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from ..core.texts import SPACE, arrow_texts, fold, fold_texts, id_keys
 from ..registers import Column, Kind
+from ..xlsx.grids import INVISIBLE
 from ..xlsx.parts import EXCEL_EPOCH
 
 EARLIEST, LATEST = dt.date(1950, 1, 1), dt.date(2100, 12, 31)  # outside: a typo, not a date
@@ -275,12 +276,16 @@ KIND_RULE = {
 }
 
 
+_INVISIBLE = re.compile(INVISIBLE)
+
+
 def reader_text(value: object) -> object:
     """One cell from a Python source (xlwings, openpyxl) as the text the reader parses.
 
     Mirrors what the Rust reader yields, so values read from an open Excel book parse exactly
     like values read from the file: integral floats lose '.0' (phone 13996030824.0 → '13996030824'),
-    dates become ISO text, booleans 'true'/'false', empty cells NaN.
+    dates become ISO text, booleans 'true'/'false', empty cells NaN; characters nobody sees
+    (grids.INVISIBLE) removed, as the file reader removes them.
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return np.nan
@@ -294,5 +299,5 @@ def reader_text(value: object) -> object:
         return str(int(value)) if value.is_integer() and abs(value) < 1e17 else repr(value)
     if isinstance(value, (int, np.integer)):
         return str(int(value))
-    text = str(value)
+    text = _INVISIBLE.sub("", str(value))
     return text if text.strip() else np.nan
