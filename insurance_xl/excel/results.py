@@ -13,6 +13,7 @@ from ..findings import Finding, Severity
 from ..tables import Registers
 from ..registers import REGISTERS, ROW, SHEET
 from ..settings import Context
+from ..xlsx.parts import col_index
 from ..writing.sheet import DATE_FORMAT, MONEY_FORMAT, OutColumn
 from .book import ERROR_COLOR, WARNING_COLOR, output_sheet, write_table, write_title
 from ..outputs import FIRST_INSURANCE_SHEET, OVERDUE_SHEET, PHONE_SHEET, RESULTS_SHEET, SMS_SHEET
@@ -117,19 +118,12 @@ def highlight_overdue(book: Any, overdue: pd.DataFrame, registers: Registers) ->
         rows = table.loc[table[SHEET] == layout.sheet, ROW]
         if not len(rows):
             continue
-        width = max(_column_number(letter) for letter, _ in layout.columns.values())
-        width = max([width, *(_column_number(letter) for letter in layout.extras.values())])
+        width = max(col_index(letter) + 1 for letter, _ in layout.columns.values())
+        width = max([width, *(col_index(letter) + 1 for letter in layout.extras.values())])
         sheet = book.sheets[layout.sheet]
         sheet.range((layout.header_row + 1, 1), (int(rows.max()), width)).color = None
         for row in sorted(cases.loc[cases[SHEET] == layout.sheet, ROW].astype(int)):
             sheet.range((row, 1), (row, width)).color = OVERDUE_COLOR
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 # ---- 续保名单 -------------------------------------------------------------------------------------
