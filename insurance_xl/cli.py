@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, add_args, handler in COMMANDS:
         p = _chinese(sub.add_parser(name, help=help_text, description=help_text, add_help=False, epilog=EXIT_CODES))
         add_args(p)
-        p.add_argument("--no-cache", action="store_true", help="parse every workbook afresh (no cached registers)")
+        p.add_argument("--no-cache", action="store_true", help="不用缓存，重新解析每个工作簿")
         p.set_defaults(handler=handler)
     return parser
 

@@ -47,10 +47,10 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 def _cases_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--json", action="store_true", help="print the ARCHITECTURE.md JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the 案件跟踪 workbook")
+    p.add_argument("--json", action="store_true", help="输出一个 JSON 对象（给其他程序用）")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出案件跟踪工作簿")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('cases', 'each claim case from report to refund; insurers and adjusters compared', _cases_args, cmd_cases),
+    ('cases', '每件理赔案件从报案到回款、退款走到哪一步；保险公司、理赔员对比', _cases_args, cmd_cases),
 )

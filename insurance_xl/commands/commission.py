@@ -45,12 +45,12 @@ def cmd_commission(args: argparse.Namespace) -> int:
 
 def _commission_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--year", type=_year, required=True, metavar="YYYY", help="the year to follow")
-    p.add_argument("--json", action="store_true", help="print the months as one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the commission workbook for finance")
+    p.add_argument("--year", type=_year, required=True, metavar="YYYY", help="跟踪的年份，如 2026")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出各月手续费")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出给财务的手续费工作簿")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('commission', 'commission per insurer and month: expected, booked, reconciled, invoiced, received',
+    ('commission', '各保险公司每月手续费：应收、入账、已对账、已开票、已到账',
      _commission_args, cmd_commission),
 )

@@ -45,11 +45,11 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def _staff_args(p: argparse.ArgumentParser) -> None:
     add_store_args(p)
-    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="the month to assess")
-    p.add_argument("--json", action="store_true", help="print clerks and adjusters as one JSON object")
-    p.add_argument("--out", metavar="FILE.xlsx", help="write the 考核 sheet as a workbook")
+    p.add_argument("--month", type=parse_month, required=True, metavar="YYYY-MM", help="考核月份，如 2026-10")
+    p.add_argument("--json", action="store_true", help="以一个 JSON 对象输出出单员和理赔员")
+    p.add_argument("--out", metavar="FILE.xlsx", help="写出考核工作簿")
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    ('staff', "each clerk's month against target; adjusters' cases", _staff_args, cmd_staff),
+    ('staff', "出单员当月对照目标考核；理赔员的案件", _staff_args, cmd_staff),
 )

@@ -47,3 +47,26 @@ def test_help_is_in_chinese_and_documents_every_exit_code(capsys):
     with pytest.raises(SystemExit):
         cli.main(["kpi", "--help"])
     assert "ARCHITECTURE" not in capsys.readouterr().out
+
+
+ENGLISH = r"\b(?:the|of|to|as|print|write|each)\b|ARCHITECTURE"  # words of an English sentence, a design document
+
+
+def test_every_command_and_option_is_explained_in_chinese():
+    """Not kpi alone: each command's line in --help and each of its options speak to a clerk in Chinese,
+    and none sends the clerk to a design document that is not in the package."""
+    import argparse
+    import re
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    english = []
+    for choice in sub._choices_actions:
+        if not re.search(r"[\u4e00-\u9fff]", choice.help or "") or re.search(ENGLISH, choice.help):
+            english.append(choice.dest)
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.help not in (None, argparse.SUPPRESS) and (not re.search(r"[\u4e00-\u9fff]", action.help)
+                                                                 or re.search(ENGLISH, action.help)):
+                english.append(f"{name} {'/'.join(action.option_strings) or action.dest}: {action.help}")
+    assert english == []
