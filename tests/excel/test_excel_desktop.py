@@ -21,7 +21,7 @@ from insurance_xl.registers import REGISTERS
 
 from tests.conftest import sample
 from tests.desktop_engine import alerts, desktop, refused, store, windows_members  # noqa: F401 (fixture)
-from tests.excel.test_excel_macros import store_sheets, with_board  # noqa: F401 (fixture)
+from tests.excel.test_excel_macros import assert_same_report_as_the_cli, store_sheets, with_board  # noqa: F401 (fixture)
 
 AS_OF_DAY = "2026-11-24"
 MONTH_TEXT = "2026-10"
@@ -171,15 +171,7 @@ def test_pressing_a_button_again_leaves_one_filter_over_the_new_list(desktop, st
 def test_monthly_report_on_desktop_writes_the_report_the_cli_writes(desktop, store_sheets, tmp_path):
     book = desktop(store_sheets, str(tmp_path / "insurance.xlsm"))
     path = macros.monthly_report_in(book, LATER, macros.book_folder(book))
-    cli_out = tmp_path / "cli.xlsx"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert cli.main(["report", str(sample("store.xlsx")), "--settings", str(sample("settings.toml")),
-                         "--as-of", AS_OF_DAY, "--month", MONTH_TEXT, "--out", str(cli_out)]) == cli.EXIT_OK
-    ours, theirs = load_workbook(path), load_workbook(cli_out)
-    assert ours.sheetnames == theirs.sheetnames
-    for name in ours.sheetnames:
-        assert [[c.value for c in row] for row in ours[name].iter_rows()] == \
-            [[c.value for c in row] for row in theirs[name].iter_rows()], name
+    assert_same_report_as_the_cli(path, tmp_path)
 
 
 def test_reconcile_on_desktop_shows_the_summary_of_reconcile(desktop, store_sheets, tmp_path):

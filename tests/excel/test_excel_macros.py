@@ -131,6 +131,11 @@ def test_monthly_report_writes_the_report_the_cli_writes(remote, store_sheets, t
     book = remote(store_sheets)
     path = macros.monthly_report_in(book, LATER, tmp_path)
     assert path.parent == tmp_path / "月报" and path.exists()
+    assert_same_report_as_the_cli(path, tmp_path)
+
+
+def assert_same_report_as_the_cli(path, tmp_path) -> None:
+    """The report a button wrote holds, sheet by sheet and cell by cell, what `insurance-xl report` writes."""
     cli_out = tmp_path / "cli.xlsx"
     with contextlib.redirect_stdout(io.StringIO()):
         assert cli.main(["report", str(sample("store.xlsx")), "--settings", str(sample("settings.toml")),
