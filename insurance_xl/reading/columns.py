@@ -52,11 +52,6 @@ class ColumnTexts:
             distinct = distinct.cast(pa.string())
         return cls(codes, pa.concat_arrays([distinct, pa.nulls(1, pa.string())]), numbers)
 
-    @property
-    def texts(self) -> pd.Series:
-        """The distinct texts (and the null) as a pandas Series of "str"."""
-        return pd.Series(pd.array(self.distinct, dtype="str"))
-
     def __len__(self) -> int:
         return len(self.codes)
 

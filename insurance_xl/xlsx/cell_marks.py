@@ -34,15 +34,14 @@ class Mark:
     value: str | None = None  # what the formula gives, when it is simple enough to know (=123, =DATE(y,m,d))
 
 
-def cell_marks(file: Path, unmarked: Collection[str] = (), only: Collection[str] | None = None) -> dict[str, list[Mark]]:
+def cell_marks(file: Path, only: Collection[str] | None = None) -> dict[str, list[Mark]]:
     """Sheet name → its error cells and formulas without a value (sheets holding none are left out).
-    `unmarked`: worksheet parts known to hold neither (safety.check_workbook_file's answer), not read;
-    `only`: the sheets to look at (all when None)."""
+    `only`: the sheets to look at (all when None; the reader asks for those SheetChecks saw marks in)."""
     found: dict[str, list[Mark]] = {}
     try:
         with zipfile.ZipFile(file) as archive:
             for name, part in sheet_parts(archive):
-                if part in unmarked or (only is not None and name not in only):
+                if only is not None and name not in only:
                     continue
                 xml = archive.read(part)
                 marks = []

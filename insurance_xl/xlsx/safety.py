@@ -74,10 +74,8 @@ def _hint(setting: str, value: int) -> str:
     return f"；确属正常的大文件，可在设置文件的 [limits] 中调高 {setting}（当前 {value}）"
 
 
-def check_workbook_file(path: Path) -> frozenset[str]:
+def check_workbook_file(path: Path) -> None:
     """Raise WorkbookUnreadable unless `path` looks like a sound, reasonably sized xlsx/xlsm.
-    Returns the worksheet parts that hold no error value and no formula: cell_marks, which looks
-    for those, need not inflate them a second time (a dealer group's sheets are gigabytes of XML).
     (sheet_checks.SheetChecks does the same for a reader parsing sheet by sheet, the sheets ahead.)"""
     check_file(path)
     with translated(path), zipfile.ZipFile(path) as archive, path.open("rb") as raw:
@@ -88,7 +86,6 @@ def check_workbook_file(path: Path) -> frozenset[str]:
         for name, extent in extents.items():  # every part has passed its checks: sheet names can be looked up
             if extent is not None:
                 check_extent(path, archive, raw, archive.getinfo(name), extent)
-        return frozenset(name for name, extent in extents.items() if extent is not None and not extent.marked)
 
 
 def check_file(path: Path) -> None:
@@ -169,6 +166,7 @@ class SheetExtent:
     far_row: int = 0
     far_column: int = 0
     odd_cells: bool = False
+    look_for_marks: bool = False  # asked by SheetChecks only: the other callers read no marks
     marked: bool = False  # holds an error value (t="e") or a formula (<f>): see cell_marks.py
 
     def bounding_cells(self) -> int:
@@ -184,7 +182,7 @@ class SheetExtent:
         register has tens of millions of references: they are found by the regular-expression engine
         and compared by C loops (findall, map, max); only distinct column letters reach Python."""
         last = len(window) - 8  # a tag cut by the window's end is judged whole in the next window
-        if not self.marked:
+        if self.look_for_marks and not self.marked:
             self.marked = b't="e"' in window or b"<f" in window
         if not self.odd_cells:
             self.odd_cells = any(m.start() < last for m in _ODD_CELL.finditer(window)) \
@@ -204,7 +202,8 @@ def _ref_position(ref: str) -> tuple[int, int]:
     return (int(digits) if digits else 0), column
 
 
-def scan_part(path: Path, raw, entry: zipfile.ZipInfo, stop: Callable[[], bool] | None = None) -> SheetExtent | None:
+def scan_part(path: Path, raw, entry: zipfile.ZipInfo, stop: Callable[[], bool] | None = None,
+              marks: bool = False) -> SheetExtent | None:
     """Inflate one part from its raw bytes, checking as it streams:
 
     - it inflates to exactly its declared size with the declared CRC (a header that lies about the
@@ -232,7 +231,7 @@ def scan_part(path: Path, raw, entry: zipfile.ZipInfo, stop: Callable[[], bool] 
             if any(marker in window for marker in markers):
                 raise WorkbookUnreadable(path, f"{entry.filename} 含有 DTD/实体定义（可能是恶意文件），已拒绝")
             if extent is None and b"sheetData" in window:
-                extent = SheetExtent()
+                extent = SheetExtent(look_for_marks=marks)
             if extent is not None:
                 extent.take(window)
             tail = chunk[-_OVERLAP:]

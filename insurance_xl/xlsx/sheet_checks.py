@@ -95,7 +95,7 @@ class SheetChecks:
                         return
                     try:
                         with translated(self.path):
-                            extent = scan_part(self.path, raw, entry, self._stopped.is_set)
+                            extent = scan_part(self.path, raw, entry, self._stopped.is_set, marks=True)
                             if extent is not None and not self._stopped.is_set():
                                 check_extent(self.path, archive, raw, entry, extent)
                         found: bool | BaseException = bool(extent is not None and extent.marked)

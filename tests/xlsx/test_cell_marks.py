@@ -44,23 +44,23 @@ def test_a_relationship_target_climbing_above_the_package_stays_at_its_root():
     assert resolve("xl/workbook.xml", "../../../evil.xml") == "evil.xml"
 
 
-def test_the_safety_scan_names_the_sheets_without_marks_and_only_the_others_are_inflated_again(tmp_path):
-    """check_workbook_file streams every part anyway: it answers which sheets hold no error value and no
-    formula, and cell_marks skips those (a dealer group's sheets are gigabytes of XML)."""
+def test_the_safety_scan_names_the_sheets_with_marks_and_only_those_are_inflated_again(tmp_path):
+    """The sheet checks stream every part anyway: they say which sheets hold an error value or a formula,
+    and cell_marks looks only at the sheets it is given (a dealer group's sheets are gigabytes of XML)."""
     from openpyxl import load_workbook
 
-    from insurance_xl.xlsx.safety import check_workbook_file
+    from insurance_xl.xlsx.sheet_checks import SheetChecks
 
     store = make_workbook(tmp_path / "store.xlsx", {"客户出险统计表": [["报案号", "报案日期", "车牌号"], ["BA1", "2026-10-01", "京A1"]],
                                                    "备注": [["a"], ["b"]]})
     book = load_workbook(store)
     book["备注"]["B2"] = "=1+1"  # saved by openpyxl: a formula without its value
     book.save(store)
-    unmarked = check_workbook_file(store)
-    with zipfile.ZipFile(store) as archive:
-        from insurance_xl.xlsx.parts import sheet_parts
-
-        parts = dict(sheet_parts(archive))
-    assert parts["客户出险统计表"] in unmarked and parts["备注"] not in unmarked
-    assert set(cell_marks(store, unmarked)) == {"备注"} == set(cell_marks(store))
-    assert cell_marks(store, set(parts.values())) == {}  # told that no sheet holds one, it looks at none
+    checks = SheetChecks(store)
+    try:
+        checks.finish()
+        assert not checks.marked("客户出险统计表") and checks.marked("备注")
+    finally:
+        checks.close()
+    assert set(cell_marks(store, only=["备注"])) == {"备注"} == set(cell_marks(store))
+    assert cell_marks(store, only=["客户出险统计表"]) == {}  # told to look at a sheet without one, it finds none
