@@ -177,7 +177,7 @@ def _plain_amounts(texts: pd.Series) -> tuple[pd.Series, pd.Series] | None:
     """parse_money's answer when every text is a plain number (what a column of number cells reads
     as), in three Arrow calls; None when any text needs parse_money's cleaning."""
     array = arrow_texts(texts)
-    if not pc.all(pc.match_substring_regex(array, _PLAIN_AMOUNT)).as_py() in (True, None):
+    if pc.all(pc.match_substring_regex(array, _PLAIN_AMOUNT)).as_py() is False:  # (None: no text at all)
         return None
     numbers = np.round(pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False), 2)
     return pd.Series(numbers, index=texts.index), pd.Series(np.zeros(len(texts), dtype=bool), index=texts.index)

@@ -109,7 +109,7 @@ def read_workbook(file: Path, name: str, on_grid: GridHook | None = None) -> Ite
         # sheet (a small workbook is one batch; a big sheet is a batch of its own).
         batch: list[tuple[_Sorted, list] | tuple[str, str]] = []
         cells = 0
-        for sheet, grid, col_offsets in load_grids(file, skip=OWN_SHEETS, before=checks.wait):
+        for sheet, grid, col_offsets in _load_grids(file, before=checks.wait):
             raw_grid, raw_offsets = grid, col_offsets
             marks = cell_marks(file, only=[sheet]).get(sheet, []) if checks.marked(sheet) else []
             if marks:
@@ -151,8 +151,8 @@ def load_sheet_grids(file: Path) -> list[tuple[str, pd.DataFrame, list[int]]]:
     return list(_load_grids(file))
 
 
-def _load_grids(file: Path) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
-    return load_grids(file, skip=OWN_SHEETS)
+def _load_grids(file: Path, before: Callable[[str], None] | None = None) -> Iterator[tuple[str, pd.DataFrame, list[int]]]:
+    return load_grids(file, skip=OWN_SHEETS, before=before)
 
 
 def read_grid(grid: pd.DataFrame | Cells, workbook: str, sheet: str, col_offsets: list[int] | None = None,
